@@ -26,8 +26,14 @@ pub struct Env {
     vars: HashMap<&'static str, OsString>,
 }
 
-const ALL: [&str; 6] =
-    [TRUSTED_CA, CLIENT_CERTIFICATE_CHAIN, CLIENT_KEY, USE_LOCAL_TOKEN, PROTOCOL_TOKEN, RPC_PORT_SECURE];
+const ALL: [&str; 6] = [
+    TRUSTED_CA,
+    CLIENT_CERTIFICATE_CHAIN,
+    CLIENT_KEY,
+    USE_LOCAL_TOKEN,
+    PROTOCOL_TOKEN,
+    RPC_PORT_SECURE,
+];
 
 impl Env {
     /// An empty environment: nothing is set.

@@ -12,16 +12,16 @@
 //! - [`manager`]: typed helpers for the manager's RPCs.
 //! - [`ffi`]: the C ABI.
 
-pub mod error;
-pub mod env;
-pub mod sources;
-pub mod x509;
-pub mod trust;
-pub mod credentials;
-pub mod runtime;
-pub mod channel;
 pub mod call;
-pub mod manager;
+pub mod channel;
+pub mod credentials;
+pub mod env;
+pub mod error;
 pub mod ffi;
+pub mod manager;
+pub mod runtime;
+pub mod sources;
+pub mod trust;
+pub mod x509;
 
 pub use error::{Error, Result, Status};
