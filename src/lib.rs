@@ -20,6 +20,7 @@ pub mod error;
 pub mod ffi;
 pub mod manager;
 pub mod runtime;
+pub mod schema;
 pub mod sources;
 pub mod trust;
 pub mod x509;

@@ -1,0 +1,110 @@
+//! Turning tonic's errors into ours: tonic's `Display` is often only
+//! "transport error", so walk the source chain for the words a user needs,
+//! and find our own dial errors to keep the phase and status.
+
+use std::error::Error as StdError;
+
+use super::connector::DialError;
+use crate::error::{Error, Status};
+
+/// Every message in the source chain of `err`, joined, without repeats.
+pub fn chain_text(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Our dial error, if one is somewhere in the source chain.
+pub fn find_dial_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a DialError> {
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = next {
+        if let Some(dial) = e.downcast_ref::<DialError>() {
+            return Some(dial);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// An error from establishing a connection to `target` (`host:port`).
+pub fn from_transport(err: &tonic::transport::Error, target: &str) -> Error {
+    if let Some(dial) = find_dial_error(err) {
+        return Error::new(dial.status, format!("{target}: {dial}"));
+    }
+    Error::new(
+        Status::Http2Failed,
+        format!(
+            "{target}: HTTP/2 failed after TLS: {}; is this a MinKNOW gRPC port?",
+            chain_text(err)
+        ),
+    )
+}
+
+/// An error from a call to `method` on `target` that ended with `status`.
+pub fn from_status(status: &tonic::Status, target: &str, method: &str) -> Error {
+    if let Some(dial) = status.source().and_then(|s| find_dial_error(s)) {
+        return Error::with_grpc(dial.status, status.code(), format!("{target}: {dial}"));
+    }
+    let code = status.code();
+    let ours = match code {
+        tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => Status::Unauthenticated,
+        tonic::Code::Cancelled => Status::Cancelled,
+        tonic::Code::DeadlineExceeded => Status::DeadlineExceeded,
+        tonic::Code::Unavailable => Status::Unavailable,
+        tonic::Code::ResourceExhausted if status.message().contains("message length too large") => {
+            Status::MessageTooLarge
+        }
+        tonic::Code::OutOfRange if status.message().contains("message length too large") => {
+            Status::MessageTooLarge
+        }
+        _ => Status::RpcFailed,
+    };
+    let mut text = status.message().to_owned();
+    if let Some(source) = status.source() {
+        let more = chain_text(source);
+        if !text.contains(&more) {
+            text = if text.is_empty() { more } else { format!("{text}: {more}") };
+        }
+    }
+    if text.is_empty() {
+        text = "(no message)".to_owned();
+    }
+    Error::with_grpc(ours, code, format!("{target} {method}: {}: {text}", code_name(code)))
+}
+
+/// gRPC's own upper-case name for a status code.
+pub fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// Whether a failure of the first call is worth retrying (the reference
+/// client retries UNAVAILABLE and GOAWAY); a certificate problem is not.
+pub fn is_retryable(err: &Error) -> bool {
+    matches!(err.status(), Status::Unavailable | Status::ConnectFailed | Status::Http2Failed)
+}
