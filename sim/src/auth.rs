@@ -21,6 +21,7 @@ pub struct Caller {
     pub client_subject: Option<String>,
     pub port: u16,
     pub peer: String,
+    pub port_asks_for_client_cert: bool,
 }
 
 pub struct Authoriser {
@@ -47,6 +48,7 @@ impl Authoriser {
             client_subject: info.and_then(|i| i.client_subject.clone()),
             port: info.map_or(0, |i| i.local_port),
             peer: info.map_or_else(String::new, |i| i.peer.to_string()),
+            port_asks_for_client_cert: info.is_some_and(|i| i.asks_for_client_cert),
             ..Caller::default()
         };
         let metadata = request.metadata();
@@ -114,11 +116,16 @@ impl Authoriser {
         } else {
             problems.push(format!("the {} token was not accepted", caller.token_header));
         }
-        if caller.client_subject.is_some() {
-            problems.push("a client certificate is not accepted in this mode".to_string());
-        } else if self.modes.contains(&AuthMode::ClientCert) {
-            problems.push("no client certificate on this connection".to_string());
-        }
+        let cert_mode = self.modes.contains(&AuthMode::ClientCert);
+        let cert_problem = match (caller.client_subject.is_some(), cert_mode) {
+            (true, _) => Some("a client certificate is not accepted in this mode"),
+            (false, true) if caller.port_asks_for_client_cert => {
+                Some("no client certificate on this connection")
+            }
+            (false, true) => Some("this port never asks for a client certificate"),
+            (false, false) => None,
+        };
+        problems.extend(cert_problem.map(str::to_string));
         let wanted: Vec<&str> = self.modes.iter().map(|m| wants(*m)).collect();
         format!("{}; this simulator accepts {}", problems.join(" and "), wanted.join(", or "))
     }
@@ -151,6 +158,7 @@ mod tests {
             local_port: 1234,
             peer: "127.0.0.1:5555".parse().unwrap(),
             client_subject: subject.map(str::to_string),
+            asks_for_client_cert: true,
         });
         request
     }

@@ -3,7 +3,6 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use tokio_rustls::TlsAcceptor;
 use tonic::transport::server::Connected;
 
 use crate::certs;
+use crate::tls::PortTls;
 
 /// A client that opens TCP and never finishes the handshake must not hold a task forever.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,6 +29,14 @@ pub struct ConnInfo {
     /// Subject CN of a client certificate that passed verification (rustls fails the
     /// handshake for one that does not). `Some("")` for a certificate without a CN.
     pub client_subject: Option<String>,
+    /// False on ports that never ask for one (like MinKNOW's 9502).
+    pub asks_for_client_cert: bool,
+}
+
+#[derive(Clone)]
+struct Acceptor {
+    tls: TlsAcceptor,
+    asks_for_client_cert: bool,
 }
 
 pub struct TlsConn {
@@ -114,9 +122,9 @@ async fn try_bind(hosts: &[IpAddr]) -> io::Result<(u16, Vec<TcpListener>)> {
 
 /// Accepts on `listener` until shutdown, handing finished handshakes to `out`. A failed
 /// handshake or accept is logged and the loop goes on.
-pub async fn accept_loop(
+async fn accept_loop(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    acceptor: Acceptor,
     out: mpsc::Sender<io::Result<TlsConn>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -146,11 +154,11 @@ async fn handshake(
     tcp: TcpStream,
     peer: SocketAddr,
     port: u16,
-    acceptor: TlsAcceptor,
+    acceptor: Acceptor,
     out: mpsc::Sender<io::Result<TlsConn>>,
 ) {
     let _ = tcp.set_nodelay(true);
-    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.tls.accept(tcp)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(e)) => return eprintln!("minknow-sim: port {port}: TLS handshake with {peer}: {e}"),
         Err(_) => {
@@ -163,7 +171,8 @@ async fn handshake(
         .peer_certificates()
         .and_then(|chain| chain.first())
         .map(|leaf| certs::subject_common_name(leaf).unwrap_or_default());
-    let info = ConnInfo { local_port: port, peer, client_subject };
+    let asks_for_client_cert = acceptor.asks_for_client_cert;
+    let info = ConnInfo { local_port: port, peer, client_subject, asks_for_client_cert };
     // The server only goes away at shutdown; a connection arriving then is simply dropped.
     let _ = out.send(Ok(TlsConn { stream, info })).await;
 }
@@ -171,11 +180,14 @@ async fn handshake(
 /// Starts accept loops for every listener of one role, feeding one stream of connections.
 pub fn incoming(
     listeners: Vec<TcpListener>,
-    config: Arc<rustls::ServerConfig>,
+    tls: PortTls,
     shutdown: &watch::Receiver<bool>,
 ) -> tokio_stream::wrappers::ReceiverStream<io::Result<TlsConn>> {
     let (tx, rx) = mpsc::channel(64);
-    let acceptor = TlsAcceptor::from(config);
+    let acceptor = Acceptor {
+        tls: TlsAcceptor::from(tls.config),
+        asks_for_client_cert: tls.asks_for_client_cert,
+    };
     for listener in listeners {
         tokio::spawn(accept_loop(listener, acceptor.clone(), tx.clone(), shutdown.clone()));
     }

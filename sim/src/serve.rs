@@ -15,6 +15,7 @@ use crate::proto::minknow_api::manager::manager_service_server::ManagerServiceSe
 use crate::proto::minknow_sim::test_service_server::TestServiceServer;
 use crate::state::SimState;
 use crate::test_service::Tester;
+use crate::tls::PortTls;
 
 /// MinKNOW's clients allow 16 MiB messages; a little more leaves room for a full payload.
 pub const MAX_MESSAGE: usize = 16 * 1024 * 1024 + 64 * 1024;
@@ -29,7 +30,7 @@ pub enum Role {
 pub fn spawn(
     role: Role,
     listeners: Vec<TcpListener>,
-    tls: Arc<rustls::ServerConfig>,
+    tls: PortTls,
     state: Arc<SimState>,
 ) -> JoinHandle<()> {
     let mut shutdown = state.shutdown.clone();

@@ -12,11 +12,19 @@ use rustls::{RootCertStore, ServerConfig};
 
 use crate::certs::ServerIdentity;
 
+/// One port's TLS settings.
+#[derive(Clone)]
+pub struct PortTls {
+    pub config: Arc<ServerConfig>,
+    /// Whether the handshake asks for a client certificate, so rejections can say so.
+    pub asks_for_client_cert: bool,
+}
+
 pub struct ServerConfigs {
     /// Requests a client certificate, optional, verified if presented.
-    pub client_auth: Arc<ServerConfig>,
+    pub client_auth: PortTls,
     /// Never requests a client certificate.
-    pub no_client_auth: Arc<ServerConfig>,
+    pub no_client_auth: PortTls,
 }
 
 pub fn provider() -> Arc<CryptoProvider> {
@@ -38,8 +46,11 @@ pub fn server_configs(
         .with_single_cert(identity.chain.clone(), identity.key.clone_key())
         .map_err(tls_error)?;
     Ok(ServerConfigs {
-        client_auth: Arc::new(with_h2(with_auth)),
-        no_client_auth: Arc::new(with_h2(without_auth)),
+        client_auth: PortTls { config: Arc::new(with_h2(with_auth)), asks_for_client_cert: true },
+        no_client_auth: PortTls {
+            config: Arc::new(with_h2(without_auth)),
+            asks_for_client_cert: false,
+        },
     })
 }
 

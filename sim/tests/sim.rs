@@ -138,6 +138,7 @@ async fn client_certificate_mode() {
     let status =
         ManagerServiceClient::new(web).describe_host(DescribeHostRequest {}).await.unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(status.message().contains("never asks for a client certificate"));
 
     check_positions(&mut manager, &sim).await;
 }
