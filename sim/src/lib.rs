@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod certs;
 pub mod cli;
+pub mod client_verify;
 pub mod conn;
 pub mod files;
 pub mod manager;

@@ -11,6 +11,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
 use crate::certs::ServerIdentity;
+use crate::client_verify::ClientVerifier;
 
 /// One port's TLS settings.
 #[derive(Clone)]
@@ -71,12 +72,16 @@ fn with_h2(mut config: ServerConfig) -> ServerConfig {
 fn client_verifier(cas: &[CertificateDer<'static>]) -> io::Result<Arc<dyn ClientCertVerifier>> {
     let mut roots = RootCertStore::empty();
     for ca in cas {
-        roots.add(ca.clone()).map_err(tls_error)?;
+        // A CA webpki cannot read still counts in ClientVerifier's own chain check.
+        if let Err(e) = roots.add(ca.clone()) {
+            eprintln!("minknow-sim: a trusted client CA is only checked plainly: {e}");
+        }
     }
-    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+    let webpki = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
         .allow_unauthenticated()
         .build()
-        .map_err(|e| io::Error::other(format!("client certificate verifier: {e}")))
+        .map_err(|e| io::Error::other(format!("client certificate verifier: {e}")))?;
+    Ok(Arc::new(ClientVerifier::new(webpki, cas.to_vec(), &provider())))
 }
 
 fn tls_error(error: rustls::Error) -> io::Error {

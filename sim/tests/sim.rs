@@ -256,3 +256,163 @@ fn untrusted_client(sim: &Sim) -> rustls::ClientConfig {
     let key = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
     tls_config(sim, Some((vec![cert.der().clone()], key)))
 }
+
+/// Presents any chain, skipping rustls's webpki cross-check (which refuses v1 certificates).
+#[derive(Debug)]
+struct FixedClientCert(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for FixedClientCert {
+    fn resolve(
+        &self,
+        _hints: &[&[u8]],
+        _schemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+fn config_presenting(
+    sim: &Sim,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> rustls::ClientConfig {
+    let provider = minknow_sim::tls::provider();
+    let signer = provider.key_provider.load_private_key(key).unwrap();
+    let resolver = FixedClientCert(Arc::new(rustls::sign::CertifiedKey::new(chain, signer)));
+    let base = tls_config(sim, None);
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(sim.path("ca")).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_cert_resolver(Arc::new(resolver));
+    config.alpn_protocols = base.alpn_protocols;
+    config
+}
+
+async fn subject_seen(sim: &Sim, config: rustls::ClientConfig) -> Option<String> {
+    let conn = channel(sim.port("manager_port"), config).await.ok()?;
+    let who = TestServiceClient::new(conn).whoami(WhoAmIRequest {}).await.ok()?;
+    Some(who.into_inner().client_certificate_subject)
+}
+
+/// Field certificates BoringSSL accepts: a self-signed client certificate marked as a CA, and
+/// X.509 v1 certificates from a lab CA (made with the openssl tool when it is installed).
+#[tokio::test]
+async fn field_client_certificates() {
+    let dir = std::env::temp_dir().join(format!("minknow-sim-field-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "lab self-signed");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages =
+        vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::DigitalSignature];
+    let self_signed = params.self_signed(&key).unwrap();
+    let self_signed_path = dir.join("self-signed.crt");
+    std::fs::write(&self_signed_path, self_signed.pem()).unwrap();
+
+    let v1 = make_v1_chain(&dir);
+    let mut args = vec!["--auth".to_string(), "client-cert".to_string()];
+    args.extend(["--trust-client-ca".to_string(), self_signed_path.display().to_string()]);
+    if let Some((ca, _, _)) = &v1 {
+        args.extend(["--trust-client-ca".to_string(), ca.clone()]);
+    }
+    let sim = Sim::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let key = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+    let config = config_presenting(&sim, vec![self_signed.der().clone()], key);
+    assert_eq!(subject_seen(&sim, config).await.as_deref(), Some("lab self-signed"));
+
+    match v1 {
+        Some((_, leaf, key)) => {
+            let chain = CertificateDer::pem_file_iter(&leaf).unwrap().map(Result::unwrap).collect();
+            let key = PrivateKeyDer::from_pem_file(&key).unwrap();
+            let config = config_presenting(&sim, chain, key);
+            assert_eq!(subject_seen(&sim, config).await.as_deref(), Some("lab v1 client"));
+        }
+        None => eprintln!("openssl not found: skipping the X.509 v1 client certificate case"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A v1 CA and a v1 leaf it signed ("openssl x509 -req" without extensions writes v1), as
+/// (CA path, leaf path, leaf key path); None when openssl is not installed.
+fn make_v1_chain(dir: &Path) -> Option<(String, String, String)> {
+    let p = |name: &str| dir.join(name).display().to_string();
+    let steps: [&[&str]; 6] = [
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &p("ca.key"),
+        ],
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &p("leaf.key"),
+        ],
+        &["req", "-new", "-key", &p("ca.key"), "-subj", "/CN=lab v1 CA", "-out", &p("ca.csr")],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &p("ca.csr"),
+            "-signkey",
+            &p("ca.key"),
+            "-days",
+            "30",
+            "-out",
+            &p("ca.crt"),
+        ],
+        &[
+            "req",
+            "-new",
+            "-key",
+            &p("leaf.key"),
+            "-subj",
+            "/CN=lab v1 client",
+            "-out",
+            &p("leaf.csr"),
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &p("leaf.csr"),
+            "-CA",
+            &p("ca.crt"),
+            "-CAkey",
+            &p("ca.key"),
+            "-set_serial",
+            "7",
+            "-days",
+            "30",
+            "-out",
+            &p("leaf.crt"),
+        ],
+    ];
+    for args in steps {
+        let status = Command::new("openssl").args(args).stderr(Stdio::null()).status().ok()?;
+        assert!(status.success(), "openssl {args:?} failed");
+    }
+    let leaf = std::fs::read_to_string(p("leaf.crt")).unwrap();
+    let (_, der) = x509_parser::pem::parse_x509_pem(leaf.as_bytes()).unwrap();
+    assert_eq!(der.parse_x509().unwrap().version(), x509_parser::x509::X509Version::V1);
+    Some((p("ca.crt"), p("leaf.crt"), p("leaf.key")))
+}
