@@ -1,0 +1,269 @@
+//! The local token: MinKNOW's "local guest mode" credential, published in a JSON file that
+//! only this machine's users can read, rotated on a schedule with a grace period for the old one.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use time::OffsetDateTime;
+
+use crate::files;
+use crate::random;
+
+/// How long a token that never rotates claims to be valid.
+const UNROTATED_LIFETIME: Duration = Duration::from_secs(86_400);
+
+/// Where "now" comes from, so rotation and grace can be tested without waiting.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> SystemTime;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// Which of the local tokens a presented value matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalMatch {
+    Current,
+    /// The token before the last rotation, still inside its grace period.
+    Previous,
+}
+
+/// The current token and, after a rotation, the previous one with the time it stops working.
+#[derive(Debug)]
+pub struct TokenRing {
+    current: String,
+    previous: Option<(String, SystemTime)>,
+}
+
+impl TokenRing {
+    pub fn new(token: String) -> Self {
+        TokenRing { current: token, previous: None }
+    }
+
+    pub fn current(&self) -> &str {
+        &self.current
+    }
+
+    /// Makes `token` current; the old one stays accepted until `now + grace`.
+    pub fn rotate(&mut self, token: String, now: SystemTime, grace: Duration) {
+        let old = std::mem::replace(&mut self.current, token);
+        self.previous = Some((old, now + grace));
+    }
+
+    pub fn check(&self, presented: &str, now: SystemTime) -> Option<LocalMatch> {
+        if constant_time_eq(presented, &self.current) {
+            return Some(LocalMatch::Current);
+        }
+        match &self.previous {
+            Some((old, until)) if now < *until && constant_time_eq(presented, old) => {
+                Some(LocalMatch::Previous)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Compares without an early exit, so timing says nothing about how much of a token matched.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The file's contents: `{"token": ..., "expires": <RFC 3339 UTC>}`.
+pub fn token_json(token: &str, expires: SystemTime) -> String {
+    serde_json::json!({ "token": token, "expires": rfc3339(expires) }).to_string()
+}
+
+/// Formats like MinKNOW does: microseconds and an explicit `+00:00` offset.
+pub fn rfc3339(t: SystemTime) -> String {
+    let t = OffsetDateTime::from(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// The live local-token state shared by every port, and the file that publishes it.
+pub struct LocalTokens {
+    path: PathBuf,
+    ring: Mutex<TokenRing>,
+    rotate: Duration,
+    grace: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl LocalTokens {
+    /// Issues the first token and writes the file. `rotate` zero means never rotate.
+    pub fn create(
+        path: PathBuf,
+        rotate: Duration,
+        grace: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> io::Result<Self> {
+        let tokens = LocalTokens {
+            path,
+            ring: Mutex::new(TokenRing::new(random::token())),
+            rotate,
+            grace,
+            clock,
+        };
+        tokens.write_file(&tokens.lock().current.clone(), tokens.clock.now())?;
+        Ok(tokens)
+    }
+
+    pub fn path(&self) -> &PathBuf {
+        &self.path
+    }
+
+    pub fn rotate_every(&self) -> Duration {
+        self.rotate
+    }
+
+    pub fn check(&self, presented: &str) -> Option<LocalMatch> {
+        self.lock().check(presented, self.clock.now())
+    }
+
+    /// Issues a new token. The ring changes before the file, so a client that reads the new
+    /// file can use the token at once.
+    pub fn rotate(&self) -> io::Result<()> {
+        let now = self.clock.now();
+        let token = random::token();
+        self.lock().rotate(token.clone(), now, self.grace);
+        self.write_file(&token, now)
+    }
+
+    fn write_file(&self, token: &str, issued: SystemTime) -> io::Result<()> {
+        let lifetime = if self.rotate.is_zero() { UNROTATED_LIFETIME } else { self.rotate };
+        files::write_atomic(&self.path, token_json(token, issued + lifetime).as_bytes(), 0o600)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TokenRing> {
+        // A panic elsewhere while holding the lock leaves the ring intact; keep serving.
+        self.ring.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct FakeClock(Mutex<SystemTime>);
+
+    impl FakeClock {
+        fn advance(&self, by: Duration) {
+            *self.0.lock().unwrap() += by;
+        }
+    }
+
+    impl Clock for FakeClock {
+        fn now(&self) -> SystemTime {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn rfc3339_format() {
+        let t = at(1_796_396_400) + Duration::from_micros(123_456);
+        assert_eq!(rfc3339(t), "2026-12-04T15:00:00.123456+00:00");
+        assert_eq!(rfc3339(at(0)), "1970-01-01T00:00:00.000000+00:00");
+    }
+
+    #[test]
+    fn json_has_token_and_expires() {
+        let json: serde_json::Value =
+            serde_json::from_str(&token_json("abc", at(1_796_396_400))).unwrap();
+        assert_eq!(json["token"], "abc");
+        assert_eq!(json["expires"], "2026-12-04T15:00:00.000000+00:00");
+        assert_eq!(json.as_object().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn ring_grace_period() {
+        let mut ring = TokenRing::new("one".into());
+        assert_eq!(ring.check("one", at(0)), Some(LocalMatch::Current));
+        assert_eq!(ring.check("two", at(0)), None);
+
+        ring.rotate("two".into(), at(100), Duration::from_secs(2));
+        assert_eq!(ring.check("two", at(100)), Some(LocalMatch::Current));
+        assert_eq!(ring.check("one", at(101)), Some(LocalMatch::Previous));
+        assert_eq!(ring.check("one", at(102)), None);
+
+        // Only one previous token is kept.
+        ring.rotate("three".into(), at(103), Duration::from_secs(2));
+        assert_eq!(ring.check("two", at(103)), Some(LocalMatch::Previous));
+        assert_eq!(ring.check("one", at(103)), None);
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_strings() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "ab"));
+        assert!(!constant_time_eq("", "a"));
+    }
+
+    #[test]
+    fn local_tokens_rotate_and_rewrite_the_file() {
+        let dir = files::fresh_temp_dir("token-test").unwrap();
+        let path = dir.join("local-token.json");
+        let clock = Arc::new(FakeClock(Mutex::new(at(1_000_000))));
+        let tokens = LocalTokens::create(
+            path.clone(),
+            Duration::from_secs(10),
+            Duration::from_secs(2),
+            clock.clone(),
+        )
+        .unwrap();
+
+        let read = || -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+        };
+        let first = read();
+        let first_token = first["token"].as_str().unwrap().to_string();
+        assert_eq!(first["expires"], rfc3339(at(1_000_010)));
+        assert_eq!(tokens.check(&first_token), Some(LocalMatch::Current));
+
+        clock.advance(Duration::from_secs(10));
+        tokens.rotate().unwrap();
+        let second = read();
+        let second_token = second["token"].as_str().unwrap();
+        assert_ne!(second_token, first_token);
+        assert_eq!(second["expires"], rfc3339(at(1_000_020)));
+        assert_eq!(tokens.check(second_token), Some(LocalMatch::Current));
+        assert_eq!(tokens.check(&first_token), Some(LocalMatch::Previous));
+
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(tokens.check(&first_token), None);
+        assert_eq!(tokens.check(second_token), Some(LocalMatch::Current));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unrotated_token_expires_in_a_day() {
+        let dir = files::fresh_temp_dir("token-day-test").unwrap();
+        let path = dir.join("local-token.json");
+        let clock = Arc::new(FakeClock(Mutex::new(at(2_000_000))));
+        LocalTokens::create(path.clone(), Duration::ZERO, Duration::from_secs(2), clock).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["expires"], rfc3339(at(2_086_400)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
