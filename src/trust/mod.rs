@@ -1,1 +1,4 @@
-//! (to be written)
+//! Trust: the rustls client configuration for MinKNOW.
+
+#[cfg(test)]
+pub(crate) mod test_certs;
