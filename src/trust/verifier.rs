@@ -399,3 +399,320 @@ impl ServerCertVerifier for ServerVerifier {
         self.algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trust::test_certs::{self, RcgenCa, V1Chain};
+    use rustls::internal::msgs::codec::{Codec, Reader};
+    use rustls::sign::SigningKey;
+
+    /// 2030-06-01, inside the default validity of rcgen certificates.
+    const NOW: i64 = 1_906_502_400;
+
+    fn verifier(trusted: &[&CertificateDer<'static>]) -> ServerVerifier {
+        let trusted = trusted.iter().map(|c| (*c).clone()).collect();
+        ServerVerifier::new(trusted, &rustls::crypto::ring::default_provider()).unwrap()
+    }
+
+    fn localhost() -> ServerName<'static> {
+        ServerName::try_from("localhost").unwrap()
+    }
+
+    fn check(
+        v: &ServerVerifier,
+        leaf: &CertificateDer<'_>,
+        sent: &[CertificateDer<'_>],
+        name: &str,
+    ) -> Result<(), String> {
+        v.verify(leaf, sent, &ServerName::try_from(name).unwrap(), NOW)
+    }
+
+    fn leaf_of(ca: &RcgenCa, cn: &str, sans: &[&str]) -> test_certs::Leaf {
+        test_certs::rcgen_leaf(cn, sans, ca, |_| {})
+    }
+
+    #[test]
+    fn empty_trust_is_no_trusted_ca() {
+        let e = ServerVerifier::new(Vec::new(), &rustls::crypto::ring::default_provider());
+        assert_eq!(e.unwrap_err().status(), Status::NoTrustedCa);
+        let e = ServerVerifier::new(
+            vec![CertificateDer::from(vec![0x30, 0x00])],
+            &rustls::crypto::ring::default_provider(),
+        );
+        assert_eq!(e.unwrap_err().status(), Status::BadCertificate);
+    }
+
+    #[test]
+    fn names_san_cn_wildcard_ip() {
+        let ca = test_certs::rcgen_ca("MinKNOW", Some(true));
+        let v = verifier(&[&ca.cert]);
+
+        let san = leaf_of(&ca, "ignored", &["localhost", "*.lab.example", "127.0.0.1"]);
+        assert_eq!(check(&v, &san.cert, &[], "localhost"), Ok(()));
+        assert_eq!(check(&v, &san.cert, &[], "LOCALHOST"), Ok(()));
+        assert_eq!(check(&v, &san.cert, &[], "seq.lab.example"), Ok(()));
+        assert_eq!(check(&v, &san.cert, &[], "127.0.0.1"), Ok(()));
+        // With DNS SANs present the CN is not a name.
+        let e = check(&v, &san.cert, &[], "ignored").unwrap_err();
+        assert_eq!(
+            e,
+            "server certificate CN=ignored is not valid for name 'ignored' \
+             (its names: localhost, *.lab.example, 127.0.0.1)"
+        );
+        let e = check(&v, &san.cert, &[], "::1").unwrap_err();
+        assert!(e.contains("not valid for address ::1"), "{e}");
+
+        let cn_only = leaf_of(&ca, "localhost", &[]);
+        assert_eq!(check(&v, &cn_only.cert, &[], "localhost"), Ok(()));
+        let e = check(&v, &cn_only.cert, &[], "foo").unwrap_err();
+        assert_eq!(
+            e,
+            "server certificate CN=localhost is not valid for name 'foo' (its names: localhost)"
+        );
+    }
+
+    #[test]
+    fn dates_of_leaf_and_ca() {
+        let ca = test_certs::rcgen_ca("MinKNOW", Some(true));
+        let v = verifier(&[&ca.cert]);
+        let expired = test_certs::rcgen_leaf("localhost", &[], &ca, |p| {
+            p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2026, 1, 1);
+        });
+        let e = check(&v, &expired.cert, &[], "localhost").unwrap_err();
+        assert_eq!(e, "server certificate CN=localhost: expired at 2026-01-01T00:00:00Z");
+
+        let future = test_certs::rcgen_leaf("localhost", &[], &ca, |p| {
+            p.not_before = rcgen::date_time_ymd(2040, 1, 1);
+        });
+        let e = check(&v, &future.cert, &[], "localhost").unwrap_err();
+        assert!(e.ends_with("not valid before 2040-01-01T00:00:00Z"), "{e}");
+
+        // An expired CA fails the chain, and says so.
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "Old CA");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.not_after = rcgen::date_time_ymd(2025, 1, 1);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let old = params.self_signed(&key).unwrap();
+        let old = RcgenCa {
+            cert: old.der().clone(),
+            pem: old.pem(),
+            issuer: rcgen::Issuer::new(params, key),
+        };
+        let leaf = leaf_of(&old, "localhost", &[]);
+        let e = check(&verifier(&[&old.cert]), &leaf.cert, &[], "localhost").unwrap_err();
+        assert!(e.contains("trusted CA #1 CN=Old CA: expired at 2025-01-01T00:00:00Z"), "{e}");
+    }
+
+    #[test]
+    fn untrusted_ca() {
+        let ca = test_certs::rcgen_ca("MinKNOW", Some(true));
+        let other = test_certs::rcgen_ca("Other CA", Some(true));
+        let leaf = leaf_of(&ca, "localhost", &[]);
+        let e = check(&verifier(&[&other.cert]), &leaf.cert, &[], "localhost").unwrap_err();
+        assert_eq!(
+            e,
+            "no trusted CA matches issuer CN=MinKNOW of server certificate CN=localhost \
+             (trusted: CN=Other CA)"
+        );
+    }
+
+    #[test]
+    fn same_subject_different_key_in_both_orders() {
+        let old = test_certs::rcgen_ca("MinKNOW", Some(true));
+        let new = test_certs::rcgen_ca("MinKNOW", Some(true));
+        let leaf = leaf_of(&new, "localhost", &[]);
+        assert_eq!(check(&verifier(&[&old.cert, &new.cert]), &leaf.cert, &[], "localhost"), Ok(()));
+        assert_eq!(check(&verifier(&[&new.cert, &old.cert]), &leaf.cert, &[], "localhost"), Ok(()));
+
+        // Only the old one: the message points at a regenerated CA.
+        let e = check(&verifier(&[&old.cert]), &leaf.cert, &[], "localhost").unwrap_err();
+        assert!(e.contains("trusted CA #1 CN=MinKNOW: signature did not verify"), "{e}");
+        assert!(e.contains("regenerated"), "{e}");
+    }
+
+    #[test]
+    fn ca_without_basic_constraints_and_intermediates() {
+        let root = test_certs::rcgen_ca("Root", None);
+        let leaf = leaf_of(&root, "localhost", &[]);
+        assert_eq!(check(&verifier(&[&root.cert]), &leaf.cert, &[], "localhost"), Ok(()));
+
+        let int = test_certs::rcgen_sub_ca("Intermediate", Some(true), &root);
+        let int2 = test_certs::rcgen_sub_ca("Intermediate 2", None, &int);
+        let leaf = leaf_of(&int2, "localhost", &[]);
+        let v = verifier(&[&root.cert]);
+        // Sent in either order; an unrelated extra certificate is ignored.
+        let stray = test_certs::rcgen_ca("Stray", Some(true)).cert;
+        let sent = [int.cert.clone(), stray, int2.cert.clone()];
+        assert_eq!(check(&v, &leaf.cert, &sent, "localhost"), Ok(()));
+        let sent = [int2.cert.clone(), int.cert.clone()];
+        assert_eq!(check(&v, &leaf.cert, &sent, "localhost"), Ok(()));
+        // Missing the middle: no path.
+        let e = check(&v, &leaf.cert, &[int2.cert.clone()], "localhost").unwrap_err();
+        assert!(e.starts_with("no trusted CA matches issuer CN=Intermediate "), "{e}");
+        // Trusting an intermediate directly is enough.
+        let v = verifier(&[&int2.cert]);
+        assert_eq!(check(&v, &leaf.cert, &[], "localhost"), Ok(()));
+    }
+
+    #[test]
+    fn ca_false_intermediate_is_refused() {
+        let root = test_certs::rcgen_ca("Root", Some(true));
+        let not_ca = test_certs::rcgen_sub_ca("Not a CA", Some(false), &root);
+        let leaf = leaf_of(&not_ca, "localhost", &[]);
+        let v = verifier(&[&root.cert]);
+        let e = check(&v, &leaf.cert, &[not_ca.cert.clone()], "localhost").unwrap_err();
+        assert!(
+            e.contains("intermediate CN=Not a CA sent by the server: is marked CA:false"),
+            "{e}"
+        );
+        // Also when trusted directly as the issuer.
+        let e = check(&verifier(&[&not_ca.cert]), &leaf.cert, &[], "localhost").unwrap_err();
+        assert!(e.contains("is marked CA:false"), "{e}");
+    }
+
+    #[test]
+    fn pinned_leaf() {
+        let leaf = test_certs::rcgen_self_signed("localhost", &["localhost"]);
+        let v = verifier(&[&leaf.cert]);
+        assert_eq!(check(&v, &leaf.cert, &[], "localhost"), Ok(()));
+        assert!(check(&v, &leaf.cert, &[], "other").is_err());
+        // A different self-signed certificate with the same name is not it.
+        let impostor = test_certs::rcgen_self_signed("localhost", &["localhost"]);
+        assert!(check(&v, &impostor.cert, &[], "localhost").is_err());
+    }
+
+    #[test]
+    fn purpose_and_critical_extensions() {
+        let ca = test_certs::rcgen_ca("MinKNOW", Some(true));
+        let v = verifier(&[&ca.cert]);
+        let client_only = test_certs::rcgen_leaf("localhost", &[], &ca, |p| {
+            p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        });
+        let e = check(&v, &client_only.cert, &[], "localhost").unwrap_err();
+        assert!(e.contains("without serverAuth"), "{e}");
+
+        let critical = test_certs::rcgen_leaf("localhost", &[], &ca, |p| {
+            let mut ext = rcgen::CustomExtension::from_oid_content(&[1, 2, 3, 4], vec![0x05, 0x00]);
+            ext.set_criticality(true);
+            p.custom_extensions = vec![ext];
+        });
+        let e = check(&v, &critical.cert, &[], "localhost").unwrap_err();
+        assert!(e.contains("unsupported critical extension 1.2.3.4"), "{e}");
+    }
+
+    #[test]
+    fn v1_chain_from_openssl() {
+        if !test_certs::have_openssl() {
+            return;
+        }
+        let chain = V1Chain::new("MinKNOW");
+        chain.leaf("server", "localhost");
+        let ca = chain.der("ca.crt");
+        let leaf = chain.der("server.crt");
+        let now = x509::Certificate::parse(&leaf).unwrap().not_before + 60;
+        let v = verifier(&[&ca]);
+        assert_eq!(v.verify(&leaf, &[], &localhost(), now), Ok(()));
+        let e = v.verify(&leaf, &[], &ServerName::try_from("127.0.0.1").unwrap(), now);
+        assert!(e.unwrap_err().contains("not valid for address 127.0.0.1"));
+        // The v1 CA pinned as a leaf of its own is fine too (self-signed v1).
+        assert_eq!(v.verify(&ca, &[], &ServerName::try_from("MinKNOW").unwrap(), now), Ok(()));
+    }
+
+    /// A DigitallySignedStruct as rustls would decode it from the wire.
+    fn dss(scheme: SignatureScheme, sig: &[u8]) -> DigitallySignedStruct {
+        let mut wire = Vec::new();
+        scheme.encode(&mut wire);
+        wire.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+        wire.extend_from_slice(sig);
+        DigitallySignedStruct::read(&mut Reader::init(&wire)).unwrap()
+    }
+
+    fn sign(key: &dyn SigningKey, scheme: SignatureScheme, message: &[u8]) -> Vec<u8> {
+        key.choose_scheme(&[scheme]).expect("scheme").sign(message).expect("sign")
+    }
+
+    fn load_key(pem: &[u8]) -> Arc<dyn SigningKey> {
+        use rustls_pki_types::pem::PemObject;
+        let der = rustls_pki_types::PrivateKeyDer::from_pem_slice(pem).unwrap();
+        rustls::crypto::ring::default_provider().key_provider.load_private_key(der).unwrap()
+    }
+
+    /// Good signatures pass; a changed transcript or signature fails.
+    fn assert_handshake_checks(
+        v: &ServerVerifier,
+        cert: &CertificateDer<'_>,
+        key: &dyn SigningKey,
+        scheme: SignatureScheme,
+        tls13: bool,
+    ) {
+        let message = b"handshake transcript hash input".to_vec();
+        let sig = sign(key, scheme, &message);
+        let verify = |m: &[u8], s: &[u8]| {
+            if tls13 {
+                v.verify_tls13_signature(m, cert, &dss(scheme, s)).map(|_| ())
+            } else {
+                v.verify_tls12_signature(m, cert, &dss(scheme, s)).map(|_| ())
+            }
+        };
+        assert!(verify(&message, &sig).is_ok(), "{scheme:?} tls13={tls13}");
+        let mut bad_message = message.clone();
+        bad_message[3] ^= 1;
+        assert!(verify(&bad_message, &sig).is_err(), "{scheme:?} tls13={tls13}");
+        let mut bad_sig = sig.clone();
+        let last = bad_sig.len() - 1;
+        bad_sig[last] ^= 1;
+        assert!(verify(&message, &bad_sig).is_err(), "{scheme:?} tls13={tls13}");
+    }
+
+    #[test]
+    fn handshake_signatures_ecdsa() {
+        let ca = test_certs::rcgen_ca("MinKNOW", Some(true));
+        let leaf = leaf_of(&ca, "localhost", &[]);
+        let key = load_key(leaf.key_pem.as_bytes());
+        let v = verifier(&[&ca.cert]);
+        let scheme = SignatureScheme::ECDSA_NISTP256_SHA256;
+        assert_handshake_checks(&v, &leaf.cert, key.as_ref(), scheme, true);
+        assert_handshake_checks(&v, &leaf.cert, key.as_ref(), scheme, false);
+
+        // A scheme that does not fit the key is refused, not ignored.
+        let sig = sign(key.as_ref(), scheme, b"m");
+        let wrong = dss(SignatureScheme::RSA_PKCS1_SHA256, &sig);
+        assert!(v.verify_tls12_signature(b"m", &leaf.cert, &wrong).is_err());
+        assert!(v.verify_tls13_signature(b"m", &leaf.cert, &wrong).is_err());
+    }
+
+    #[test]
+    fn handshake_signatures_rsa_v1_leaf() {
+        if !test_certs::have_openssl() {
+            return;
+        }
+        let chain = V1Chain::new("MinKNOW");
+        chain.leaf("server", "localhost");
+        let leaf = chain.der("server.crt");
+        let key = load_key(&chain.read("server.key"));
+        let v = verifier(&[&chain.der("ca.crt")]);
+        assert_handshake_checks(&v, &leaf, key.as_ref(), SignatureScheme::RSA_PSS_SHA256, true);
+        assert_handshake_checks(&v, &leaf, key.as_ref(), SignatureScheme::RSA_PSS_SHA256, false);
+        assert_handshake_checks(&v, &leaf, key.as_ref(), SignatureScheme::RSA_PKCS1_SHA256, false);
+    }
+
+    #[test]
+    fn errors_carry_the_message() {
+        let ca = test_certs::rcgen_ca("MinKNOW", Some(true));
+        let leaf = leaf_of(&ca, "localhost", &[]);
+        let v = verifier(&[&ca.cert]);
+        let name = ServerName::try_from("foo").unwrap();
+        let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(NOW as u64));
+        let e = v.verify_server_cert(&leaf.cert, &[], &name, &[], now).unwrap_err();
+        let text = crate::trust::certificate_error_text(&e);
+        assert_eq!(
+            text,
+            "server certificate CN=localhost is not valid for name 'foo' (its names: localhost)"
+        );
+        assert!(e.to_string().contains(&text), "{e}");
+        assert!(crate::trust::verify_error(&e).is_some());
+    }
+}
