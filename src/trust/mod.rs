@@ -68,3 +68,6 @@ pub fn verify_error(error: &rustls::Error) -> Option<&VerifyError> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod e2e_tests;

@@ -550,7 +550,7 @@ mod tests {
         let sent = [int2.cert.clone(), int.cert.clone()];
         assert_eq!(check(&v, &leaf.cert, &sent, "localhost"), Ok(()));
         // Missing the middle: no path.
-        let e = check(&v, &leaf.cert, &[int2.cert.clone()], "localhost").unwrap_err();
+        let e = check(&v, &leaf.cert, std::slice::from_ref(&int2.cert), "localhost").unwrap_err();
         assert!(e.starts_with("no trusted CA matches issuer CN=Intermediate "), "{e}");
         // Trusting an intermediate directly is enough.
         let v = verifier(&[&int2.cert]);
@@ -563,7 +563,7 @@ mod tests {
         let not_ca = test_certs::rcgen_sub_ca("Not a CA", Some(false), &root);
         let leaf = leaf_of(&not_ca, "localhost", &[]);
         let v = verifier(&[&root.cert]);
-        let e = check(&v, &leaf.cert, &[not_ca.cert.clone()], "localhost").unwrap_err();
+        let e = check(&v, &leaf.cert, std::slice::from_ref(&not_ca.cert), "localhost").unwrap_err();
         assert!(
             e.contains("intermediate CN=Not a CA sent by the server: is marked CA:false"),
             "{e}"
