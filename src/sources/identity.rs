@@ -36,8 +36,13 @@ impl Identity {
         let key_der = pem::read_private_key(key)?;
         let signing_key = load_signing_key(key, key_der)?;
 
+        // read_certificates never returns an empty chain; stay safe anyway.
+        let Some(first) = certs.first() else {
+            let message = format!("{}: holds no certificate", chain.describe());
+            return Err(Error::new(Status::BadCertificate, message));
+        };
         check_key_matches(&certs, signing_key.as_ref(), chain, key)?;
-        let leaf = parse(&certs[0], chain)?;
+        let leaf = parse(first, chain)?;
         check_client_usage(&leaf, chain)?;
 
         Ok(Identity {
@@ -154,7 +159,10 @@ fn check_key_matches(
             Err(Error::new(Status::KeyMismatch, message))
         }
         None => {
-            let subject = parse(&certs[0], chain)?.subject_text();
+            let subject = certs
+                .first()
+                .and_then(|c| x509::Certificate::parse(c).ok())
+                .map_or_else(|| "(none)".to_owned(), |c| c.subject_text());
             let message = format!(
                 "{} does not belong to the client certificate {subject} in {}",
                 key_material.describe(),
