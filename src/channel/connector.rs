@@ -111,12 +111,12 @@ fn tls_timeout(timeout: Duration) -> DialError {
 fn tls_error(e: std::io::Error) -> DialError {
     let rustls_error = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
     match rustls_error {
-        Some(rustls::Error::InvalidCertificate(_)) => dial_error(
+        Some(err @ rustls::Error::InvalidCertificate(_)) => dial_error(
             Phase::Tls,
             Status::CertificateVerifyFailed,
             format!(
                 "server certificate not trusted: {}",
-                rustls_error.map_or(e.to_string(), |r| r.to_string())
+                crate::trust::certificate_error_text(err)
             ),
         ),
         Some(other) => dial_error(Phase::Tls, Status::TlsFailed, other.to_string()),

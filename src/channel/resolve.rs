@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::env::{self, Env};
 use crate::error::{Error, Result, Status};
 use crate::sources::ca::{self, CaSearch, Os, TrustedCas};
-use crate::sources::identity::{self, Identity};
+use crate::sources::identity::Identity;
 use crate::sources::token_policy::{self, TokenPlan};
 use crate::sources::Material;
 
@@ -26,7 +26,7 @@ pub fn resolve(host: &str, options: &ConnectOptions, env: &Env) -> Result<Resolv
     let search = CaSearch { explicit: options.ca.clone(), root: options.ca_search_root.clone() };
     let cas = ca::resolve(&search, env, Os::current())?;
     let identity = match identity_material(options, env, &mut notes)? {
-        Some((chain, key)) => Some(identity::load(&chain, &key)?),
+        Some((chain, key)) => Some(load_identity(&chain, &key)?),
         None => None,
     };
     let names = token_policy::own_host_names();
@@ -44,6 +44,15 @@ pub fn resolve(host: &str, options: &ConnectOptions, env: &Env) -> Result<Resolv
         ));
     }
     Ok(Resolved { cas, identity, plan, notes })
+}
+
+/// Read and check the client identity, including that it is valid now
+/// (an expired client certificate would only show up as "socket closed").
+fn load_identity(chain: &Material, key: &Material) -> Result<Identity> {
+    let identity = Identity::load(chain, key)?;
+    let now = crate::credentials::clock::Clock::now_ms(&crate::credentials::clock::SystemClock);
+    identity.check_valid_at(now.div_euclid(1000))?;
+    Ok(identity)
 }
 
 /// The caller's chain and key, else the environment's. Unlike the
