@@ -76,9 +76,10 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The file's contents: `{"token": ..., "expires": <RFC 3339 UTC>}`.
+/// The file's contents: `{"token": ..., "expires": <RFC 3339 UTC>}`, in MinKNOW's key order.
 pub fn token_json(token: &str, expires: SystemTime) -> String {
-    serde_json::json!({ "token": token, "expires": rfc3339(expires) }).to_string()
+    let quoted = |s: &str| serde_json::Value::from(s).to_string();
+    format!("{{\"token\": {}, \"expires\": {}}}", quoted(token), quoted(&rfc3339(expires)))
 }
 
 /// Formats like MinKNOW does: microseconds and an explicit `+00:00` offset.

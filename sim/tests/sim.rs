@@ -416,3 +416,27 @@ fn make_v1_chain(dir: &Path) -> Option<(String, String, String)> {
     assert_eq!(der.parse_x509().unwrap().version(), x509_parser::x509::X509Version::V1);
     Some((p("ca.crt"), p("leaf.crt"), p("leaf.key")))
 }
+
+/// An open flow_cell_positions stream (which never ends by itself) must not keep the sim alive.
+#[tokio::test]
+async fn exits_at_lifetime_with_a_stream_open() {
+    let mut sim = Sim::start(&["--lifetime", "1"]);
+    let conn = channel(sim.port("manager_port"), tls_config(&sim, None)).await.unwrap();
+    let mut manager = ManagerServiceClient::new(conn);
+    let mut stream =
+        manager.flow_cell_positions(FlowCellPositionsRequest {}).await.unwrap().into_inner();
+    stream.message().await.unwrap().unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = sim.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "the sim outlived its lifetime");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(status.success());
+    // The stream ends (cleanly or not) once the sim is gone.
+    let end = tokio::time::timeout(std::time::Duration::from_secs(2), stream.message()).await;
+    assert!(!matches!(end, Ok(Ok(Some(_)))));
+}
