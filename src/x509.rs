@@ -98,10 +98,10 @@ pub struct BasicConstraints {
 pub struct KeyUsage(pub u16);
 
 impl KeyUsage {
-    pub const DIGITAL_SIGNATURE: u16 = 1 << 0;
-    pub const KEY_ENCIPHERMENT: u16 = 1 << 2;
-    pub const KEY_AGREEMENT: u16 = 1 << 4;
-    pub const KEY_CERT_SIGN: u16 = 1 << 5;
+    pub(crate) const DIGITAL_SIGNATURE: u16 = 1 << 0;
+    pub(crate) const KEY_ENCIPHERMENT: u16 = 1 << 2;
+    pub(crate) const KEY_AGREEMENT: u16 = 1 << 4;
+    pub(crate) const KEY_CERT_SIGN: u16 = 1 << 5;
 
     pub fn has(self, bit: u16) -> bool {
         self.0 & bit != 0
