@@ -1,0 +1,46 @@
+# libminknow_auth: the two commands a newcomer needs are `make demo` and
+# `make test`; see README.md.
+
+CARGO ?= cargo
+CC ?= cc
+BUILD := build
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+LIBDIR := $(abspath $(TARGET_DIR))/debug
+CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
+
+.PHONY: all build demo test test-deps lint header clean
+
+all: build
+
+# The library (cdylib, staticlib, rlib), the simulator, and the C example.
+build:
+	$(CARGO) build --workspace
+	mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_STRICT) -Iinclude examples/positions.c \
+	    -L$(LIBDIR) -lminknow_auth -Wl,-rpath,$(LIBDIR) -o $(BUILD)/positions
+
+# The main job: start the simulator (client certificates required), list
+# its positions with their versions through the C example, stop it.
+demo: build
+	scripts/demo.sh $(TARGET_DIR)/debug/minknow-sim $(BUILD)/positions
+
+# Everything the tests need that a fresh machine may lack (Python grpcio
+# for the interop server), then every test: Rust unit and integration
+# tests, the C test program, the header checks, grpcio interop.
+test: test-deps build
+	$(CARGO) test --workspace
+
+test-deps:
+	scripts/test-deps.sh
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Regenerate include/minknow_auth.h after an ABI change (then commit it).
+header:
+	MINKNOW_AUTH_BLESS=1 $(CARGO) test --test header
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)
