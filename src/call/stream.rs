@@ -53,9 +53,8 @@ impl Call {
         let (out_tx, out_rx) = mpsc::channel::<Bytes>(QUEUE_DEPTH);
         let (in_tx, in_rx) = mpsc::channel::<Incoming>(QUEUE_DEPTH);
         let exchange = Exchange {
-            grpc: channel.grpc(),
+            channel: channel.clone(),
             path,
-            metadata: channel.call_metadata(),
             method: method.to_owned(),
             target: channel.target(),
             timeout,
@@ -124,6 +123,11 @@ impl Call {
         self.task.abort();
     }
 
+    /// The process this call was made in (it is unusable after a fork).
+    pub fn process_id(&self) -> u32 {
+        self.pid
+    }
+
     fn cancelled_error(&self) -> Error {
         Error::with_grpc(
             Status::Cancelled,
@@ -151,9 +155,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// What the background task needs to run the exchange.
 struct Exchange {
-    grpc: tonic::transport::Channel,
+    channel: Channel,
     path: http::uri::PathAndQuery,
-    metadata: tonic::metadata::MetadataMap,
     method: String,
     target: String,
     timeout: Option<Duration>,
@@ -184,9 +187,9 @@ impl Exchange {
         outgoing: mpsc::Receiver<Bytes>,
         incoming: &mpsc::Sender<Incoming>,
     ) -> Result<()> {
-        let mut grpc = wire::client(self.grpc.clone());
+        let mut grpc = wire::client(self.channel.grpc());
         let mut request = tonic::Request::new(ReceiverStream::new(outgoing));
-        *request.metadata_mut() = self.metadata.clone();
+        *request.metadata_mut() = self.channel.call_metadata();
         if let Some(t) = self.timeout {
             request.set_timeout(t);
         }
@@ -206,6 +209,11 @@ impl Exchange {
     }
 
     fn fail(&self, status: &tonic::Status) -> Error {
+        if status.code() == tonic::Code::Unauthenticated {
+            // A stream cannot be replayed, but the next call should carry
+            // the token MinKNOW has rotated to.
+            self.channel.credentials().refresh_after_rejection();
+        }
         failure::from_status(status, &self.target, &self.method)
     }
 }

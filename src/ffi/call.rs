@@ -163,7 +163,14 @@ pub extern "C" fn minknow_call_cancel(call: *const minknow_call) {
 #[no_mangle]
 pub extern "C" fn minknow_call_free(call: *mut minknow_call) {
     if !call.is_null() {
-        // SAFETY: the pointer came from Box::into_raw and is freed once.
-        run_infallible((), || drop(unsafe { Box::from_raw(call) }));
+        run_infallible((), || {
+            // SAFETY: the pointer came from Box::into_raw and is freed once.
+            let boxed = unsafe { Box::from_raw(call) };
+            if boxed.call.process_id() != runtime::process_id() {
+                // Inherited across fork: cancelling would wake threads that
+                // do not exist in this process. Leak it instead.
+                std::mem::forget(boxed);
+            }
+        });
     }
 }
