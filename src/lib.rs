@@ -12,6 +12,7 @@
 //! - [`manager`]: typed helpers for the manager's RPCs.
 //! - [`ffi`]: the C ABI.
 
+pub mod calendar;
 pub mod call;
 pub mod channel;
 pub mod credentials;

@@ -1,6 +1,8 @@
 //! RFC 3339 timestamps, as MinKNOW writes them in its token file
 //! (`2026-12-04T15:00:00.123456+00:00`, `...Z`, any offset).
 
+use crate::calendar;
+
 /// Parse an RFC 3339 date-time into milliseconds since the Unix epoch.
 /// Returns `None` for anything that is not a valid RFC 3339 date-time.
 pub fn parse_millis(text: &str) -> Option<i64> {
@@ -17,7 +19,7 @@ pub fn parse_millis(text: &str) -> Option<i64> {
     let hour = digits(&b[11..13])?;
     let minute = digits(&b[14..16])?;
     let second = digits(&b[17..19])?;
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+    if !(1..=12).contains(&month) || day < 1 || day > calendar::days_in_month(year, month) {
         return None;
     }
     // 60 is a leap second; treat it as the last second of the minute.
@@ -26,23 +28,14 @@ pub fn parse_millis(text: &str) -> Option<i64> {
     }
     let (millis, rest) = fraction(&b[19..])?;
     let offset_minutes = offset(rest)?;
-    let days = days_from_civil(year, month, day);
+    let days = calendar::days_from_civil(year, month, day);
     let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second.min(59);
     Some((seconds - offset_minutes * 60) * 1_000 + millis)
 }
 
 /// Format milliseconds since the epoch as RFC 3339 in UTC, for messages.
 pub fn format_millis(millis: i64) -> String {
-    let seconds = millis.div_euclid(1_000);
-    let days = seconds.div_euclid(86_400);
-    let in_day = seconds.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        in_day / 3_600,
-        in_day % 3_600 / 60,
-        in_day % 60
-    )
+    calendar::format_unix_seconds(millis.div_euclid(1_000))
 }
 
 fn digits(b: &[u8]) -> Option<i64> {
@@ -82,44 +75,6 @@ fn offset(b: &[u8]) -> Option<i64> {
         }
         _ => None,
     }
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
-/// well-known civil-calendar algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
