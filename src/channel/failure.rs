@@ -33,6 +33,38 @@ pub fn find_dial_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a Dial
     None
 }
 
+/// How TLS ended the connection under a call (after the handshake).
+#[derive(Debug, PartialEq, Eq)]
+pub enum TlsEnd {
+    /// rustls reported an error, such as the server's fatal alert.
+    Error(String),
+    /// The peer closed or reset the connection without a TLS alert (the
+    /// client sees an EOF or, while writing, a broken pipe or a reset).
+    Closed,
+}
+
+/// Whether the connection ended under TLS, from a call's error chain. An
+/// `io::Error`'s `source()` skips the error it wraps, so look inside each.
+pub fn tls_end(err: &(dyn StdError + 'static)) -> Option<TlsEnd> {
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = next {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(TlsEnd::Error(tls.to_string()));
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return Some(TlsEnd::Error(tls.to_string()));
+            }
+            use std::io::ErrorKind::{BrokenPipe, ConnectionReset, UnexpectedEof};
+            if matches!(io.kind(), UnexpectedEof | BrokenPipe | ConnectionReset) {
+                return Some(TlsEnd::Closed);
+            }
+        }
+        next = e.source();
+    }
+    None
+}
+
 /// An error from establishing a connection to `target` (`host:port`).
 pub fn from_transport(err: &tonic::transport::Error, target: &str) -> Error {
     if let Some(dial) = find_dial_error(err) {
@@ -51,6 +83,15 @@ pub fn from_transport(err: &tonic::transport::Error, target: &str) -> Error {
 pub fn from_status(status: &tonic::Status, target: &str, method: &str) -> Error {
     if let Some(dial) = status.source().and_then(|s| find_dial_error(s)) {
         return Error::with_grpc(dial.status, status.code(), format!("{target}: {dial}"));
+    }
+    // Over TLS 1.3 a server refuses a client certificate after the client's
+    // handshake is over, so its alert arrives under the first call.
+    if let Some(TlsEnd::Error(why)) = status.source().and_then(tls_end) {
+        return Error::with_grpc(
+            Status::TlsFailed,
+            status.code(),
+            format!("{target} {method}: TLS failed after the handshake: {why}"),
+        );
     }
     let code = status.code();
     let ours = match code {
@@ -107,4 +148,43 @@ pub fn code_name(code: tonic::Code) -> &'static str {
 /// client retries UNAVAILABLE and GOAWAY); a certificate problem is not.
 pub fn is_retryable(err: &Error) -> bool {
     matches!(err.status(), Status::Unavailable | Status::ConnectFailed | Status::Http2Failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    /// An error whose source is `inner`, as hyper wraps the I/O error.
+    #[derive(Debug)]
+    struct Wrapper(io::Error);
+
+    impl std::fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("connection error")
+        }
+    }
+
+    impl StdError for Wrapper {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn tls_end_finds_the_rustls_error_inside_an_io_error() {
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA);
+        let err = Wrapper(io::Error::new(io::ErrorKind::InvalidData, alert));
+        assert_eq!(tls_end(&err), Some(TlsEnd::Error("received fatal alert: UnknownCA".into())));
+    }
+
+    #[test]
+    fn tls_end_sees_a_closed_connection() {
+        for kind in [io::ErrorKind::UnexpectedEof, io::ErrorKind::BrokenPipe] {
+            let err = Wrapper(io::Error::new(kind, "peer closed connection"));
+            assert_eq!(tls_end(&err), Some(TlsEnd::Closed), "{kind:?}");
+        }
+        let other = Wrapper(io::Error::new(io::ErrorKind::InvalidInput, "something else"));
+        assert_eq!(tls_end(&other), None);
+    }
 }

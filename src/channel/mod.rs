@@ -193,7 +193,39 @@ impl Channel {
         let timeout = deadline.saturating_duration_since(Instant::now());
         wire::unary(self.grpc(), path, Bytes::new(), metadata, Some(timeout))
             .await
-            .map_err(|status| failure::from_status(&status, &self.target(), method))
+            .map_err(|status| self.first_call_failure(&status, method))
+    }
+
+    /// A failed first call. When TLS ended the connection right after the
+    /// handshake, say so and why that usually happens: gRPC C-core (MinKNOW)
+    /// closes without an alert when it refuses the client certificate, or
+    /// when it wants one and got none.
+    fn first_call_failure(&self, status: &tonic::Status, method: &str) -> Error {
+        let err = failure::from_status(status, &self.target(), method);
+        let source = std::error::Error::source(status);
+        // Nothing cancels a first call: a local CANCELLED is hyper saying
+        // the connection closed before the request went out.
+        let cancelled = status.code() == tonic::Code::Cancelled && source.is_some();
+        let end = source.and_then(failure::tls_end);
+        let end = if cancelled { end.or(Some(failure::TlsEnd::Closed)) } else { end };
+        let what = match end {
+            None => return err,
+            Some(failure::TlsEnd::Error(_)) => err.message().to_owned(),
+            Some(failure::TlsEnd::Closed) => format!(
+                "{} {method}: the server closed the connection right after the TLS handshake, \
+                 without a TLS alert",
+                self.target()
+            ),
+        };
+        let hint = if self.shared.dialer.tls.config().client_auth_cert_resolver.has_certs() {
+            "over TLS 1.3 this is how a server refuses a client certificate it does not trust: \
+             check that MinKNOW trusts its CA (conf/rpc-client-certs) and that this port accepts \
+             client certificates (9501 or a position port, not 9502)"
+        } else {
+            "the server may require a client certificate, or accept only connections from its \
+             own host"
+        };
+        Error::with_grpc(Status::TlsFailed, status.code(), format!("{what}; {hint}"))
     }
 
     /// Add the likely cause to an authentication failure at connect time.
