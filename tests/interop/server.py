@@ -357,7 +357,10 @@ def wait_for_end(lifetime):
     closed = threading.Event()
 
     def drain():
-        sys.stdin.buffer.read()
+        # os.read, not sys.stdin: a daemon thread blocked inside the
+        # buffered reader holds its lock and aborts interpreter shutdown.
+        while os.read(0, 4096):
+            pass
         closed.set()
 
     threading.Thread(target=drain, daemon=True).start()
