@@ -55,6 +55,11 @@ pub fn tls_end(err: &(dyn StdError + 'static)) -> Option<TlsEnd> {
             if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
                 return Some(TlsEnd::Error(tls.to_string()));
             }
+            // h2 keeps only the kind and text of an I/O error, so a server's
+            // alert reaches a call as InvalidData with rustls's words.
+            if let Some(text) = received_alert_text(io) {
+                return Some(TlsEnd::Error(text));
+            }
             use std::io::ErrorKind::{BrokenPipe, ConnectionReset, UnexpectedEof};
             if matches!(io.kind(), UnexpectedEof | BrokenPipe | ConnectionReset) {
                 return Some(TlsEnd::Closed);
@@ -63,6 +68,16 @@ pub fn tls_end(err: &(dyn StdError + 'static)) -> Option<TlsEnd> {
         next = e.source();
     }
     None
+}
+
+/// rustls's text for a fatal alert from the peer ("received fatal alert:
+/// UnknownCA"), when that is all an I/O error still holds.
+fn received_alert_text(io: &std::io::Error) -> Option<String> {
+    if io.kind() != std::io::ErrorKind::InvalidData {
+        return None;
+    }
+    let text = io.get_ref()?.to_string();
+    text.starts_with("received fatal alert: ").then_some(text)
 }
 
 /// An error from establishing a connection to `target` (`host:port`).
@@ -176,6 +191,17 @@ mod tests {
         let alert = rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA);
         let err = Wrapper(io::Error::new(io::ErrorKind::InvalidData, alert));
         assert_eq!(tls_end(&err), Some(TlsEnd::Error("received fatal alert: UnknownCA".into())));
+    }
+
+    /// What a call sees when a rustls server refuses the client
+    /// certificate: h2 has turned the rustls error into its text.
+    #[test]
+    fn tls_end_finds_an_alert_that_h2_turned_into_text() {
+        let text = "received fatal alert: UnknownCA";
+        let err = Wrapper(io::Error::new(io::ErrorKind::InvalidData, text));
+        assert_eq!(tls_end(&err), Some(TlsEnd::Error(text.into())));
+        let other = Wrapper(io::Error::new(io::ErrorKind::InvalidData, "frame too big"));
+        assert_eq!(tls_end(&other), None);
     }
 
     #[test]
