@@ -119,26 +119,23 @@ fn untrusted_identity() -> (String, String) {
     (cert.pem(), key.serialize_pem())
 }
 
-/// The simulator (like MinKNOW's BoringSSL) refuses the certificate with a
-/// TLS alert (UnknownCA). Over TLS 1.3 that comes after the client's
-/// handshake has completed, so the library sees it under its first call,
-/// which is still inside connect. Today the library reports it as
-/// RPC_FAILED with gRPC UNKNOWN (2), the alert named in the message; a
-/// TLS or authentication status would say it better, and either is
-/// accepted here, so this test pins what matters: connect fails, and the
-/// message names host:port and the alert.
+/// The simulator refuses the certificate with a TLS alert (UnknownCA) and
+/// closes. Over TLS 1.3 that comes after the client's handshake has
+/// completed, so the library sees it under its first call, still inside
+/// connect. Whether the client reads the alert or first hits the closed
+/// socket is a race, so the alert's name is not asserted; either way the
+/// status is TLS_FAILED, naming host:port and the likely cause.
 #[test]
 fn untrusted_client_certificate_fails_at_connect() {
     let sim = cert_sim();
     let (cert, key) = untrusted_identity();
     let options = Options::new().ca(&sim.ready.ca).cert_pem(cert.as_bytes(), key.as_bytes());
-    let failure = connect(sim, &options).expect_err("an untrusted certificate must not connect");
+    let failure = expect_failure(
+        connect(sim, &options),
+        Status::TlsFailed,
+        &[&target(sim), "client certificate", "rpc-client-certs"],
+    );
     assert_ne!(failure.status, Status::Ok);
-    let expected = [Status::RpcFailed, Status::TlsFailed, Status::Unauthenticated];
-    assert!(expected.contains(&failure.status), "{:?}: {}", failure.status, failure.message);
-    for needle in [target(sim).as_str(), "UnknownCA"] {
-        assert!(failure.message.contains(needle), "no {needle:?} in {}", failure.message);
-    }
 }
 
 #[test]
