@@ -163,7 +163,12 @@ fn mismatched_key_is_named() {
     let other_key = rcgen::KeyPair::generate().unwrap().serialize_pem();
     let key = write(dir.path(), "other.key", &other_key);
     let options = Options::new().ca(&sim.ready.ca).cert(&sim.ready.client_certificate, &key);
-    expect_failure(connect(sim, &options), Status::KeyMismatch, &[]);
+    let chain = sim.ready.client_certificate.as_str();
+    expect_failure(
+        connect(sim, &options),
+        Status::KeyMismatch,
+        &[&key, "does not belong", "CN=minknow-sim client", chain],
+    );
 }
 
 #[test]
