@@ -7,8 +7,9 @@ BUILD := build
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 LIBDIR := $(abspath $(TARGET_DIR))/debug
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
+PREFIX ?= /usr/local
 
-.PHONY: all build demo test test-deps lint header clean
+.PHONY: all build demo test test-deps lint header clean release install test-cpp
 
 all: build
 
@@ -40,6 +41,24 @@ lint:
 # Regenerate include/minknow_auth.h after an ABI change (then commit it).
 header:
 	MINKNOW_AUTH_BLESS=1 $(CARGO) test --test header
+
+# The release library (LTO, stripped) that `install` lays out.
+release:
+	CARGO=$(CARGO) scripts/release.sh
+
+# Install under PREFIX (default /usr/local; DESTDIR stages): the shared
+# library with its soname links, the static library, both headers, the
+# pkg-config file and the CMake package. See README.md, "C++".
+install: release
+	scripts/install.sh $(PREFIX)
+
+# C++ and packaging: install to a temporary prefix, check its layout,
+# soname and symbols, build and run C (pkg-config) and C++ (find_package)
+# programs from it against the simulator, and run the GoogleTest suite
+# normally and under ASan + UBSan.
+test-cpp: release
+	$(CARGO) build -p minknow-sim
+	scripts/test-cpp.sh $(TARGET_DIR)/debug/minknow-sim
 
 clean:
 	$(CARGO) clean

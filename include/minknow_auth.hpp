@@ -1,16 +1,40 @@
 // libminknow_auth for C++17: a header-only layer over the C API in
-// minknow_auth.h. Move-only RAII types own every handle; failures throw
-// minknow::Error, which carries the library status, the gRPC status and
-// the message. There is no logic here beyond conversion: every behaviour
-// (and its documentation: blocking, threads) is the C function's.
+// minknow_auth.h. There is no logic here beyond conversion: every
+// behaviour, and its documentation (blocking, limits, errors), is the C
+// function's of the same name.
 //
-//   auto manager = minknow::Channel::connect("localhost", MINKNOW_PORT_DEFAULT,
-//       minknow::Options().add_ca_file(ca).client_certificate_files(chain, key));
-//   for (const auto &p : manager.positions()) ...
+//   #include <minknow_auth.hpp>
 //
-// Thread safety is the C API's: a Channel or Call may be used from several
-// threads at once (Call::cancel from any thread while another blocks in
-// recv), but must not be destroyed or moved while another thread uses it.
+//   auto manager = minknow::Channel::connect_with_certificate(
+//       "localhost", MINKNOW_PORT_DEFAULT, "client-chain.pem", "client-key.pem");
+//   for (const minknow::Position &p : manager.positions()) ...
+//
+// Conventions, everywhere below:
+//
+// - Ownership. Options, Channel and Call each own one C handle and free it
+//   in their destructor. They are move-only. Everything else (Bytes,
+//   VersionInfo, HostInfo, Position) is a plain value copied out of the C
+//   object, which is freed at once.
+// - Inputs. Strings are std::string_view and bytes a ByteView (pointer and
+//   size, or a std::string, std::string_view or std::vector<uint8_t>);
+//   both are borrowed for the call only. A string holding a NUL byte
+//   cannot reach C intact, so it throws Error with
+//   MINKNOW_STATUS_INVALID_ARGUMENT instead of being cut short.
+// - Errors. Every failure throws minknow::Error (a std::runtime_error):
+//   status() is the minknow_status, grpc_status() the gRPC code the call
+//   ended with (-1 when there was none), what() the C error's message.
+//   The end of a stream is not an error: Call::recv returns std::nullopt.
+// - Moved-from objects hold no handle. Using one is not undefined: every
+//   member that can fail throws Error with MINKNOW_STATUS_NULL_ARGUMENT
+//   (the C function's answer to a NULL handle), and the members that
+//   cannot fail are no-ops with empty answers (Channel::host() is "",
+//   Channel::port() is 0, Call::cancel() does nothing). explicit operator
+//   bool says whether an object still holds its handle. Assigning to a
+//   moved-from object makes it usable again.
+// - Threads are the C API's: a Channel or Call may be used from several
+//   threads at once (Call::cancel from any thread while another blocks in
+//   Call::recv), but must not be destroyed, moved or assigned to while
+//   another thread uses it. An Options object is for one thread at a time.
 #ifndef MINKNOW_AUTH_HPP
 #define MINKNOW_AUTH_HPP
 
@@ -28,8 +52,9 @@
 
 namespace minknow {
 
-// A library failure: status() is the minknow_status, grpc_status() the gRPC
-// code the call ended with (-1 when none), what() the message.
+// A library failure: the status, the gRPC status (-1 when the failure was
+// not a gRPC status) and the message, which names the file, variable, host
+// or port at fault and never holds a token, key or certificate.
 class Error : public std::runtime_error {
 public:
     Error(minknow_status status, int grpc_status, const std::string &message)
@@ -37,6 +62,7 @@ public:
 
     minknow_status status() const noexcept { return status_; }
     int grpc_status() const noexcept { return grpc_status_; }
+    // A short static name for status() ("unauthenticated", ...).
     const char *status_name() const noexcept { return minknow_status_name(status_); }
 
 private:
@@ -50,23 +76,34 @@ struct ByteView {
     std::size_t size = 0;
 
     ByteView() = default;
-    ByteView(const void *d, std::size_t n) : data(static_cast<const std::uint8_t *>(d)), size(n) {}
-    ByteView(const std::vector<std::uint8_t> &v) : data(v.data()), size(v.size()) {}
-    ByteView(std::string_view s)
-        : data(reinterpret_cast<const std::uint8_t *>(s.data())), size(s.size()) {}
+    ByteView(const void *bytes, std::size_t length)
+        : data(static_cast<const std::uint8_t *>(bytes)), size(length) {}
+    ByteView(const std::vector<std::uint8_t> &bytes) : data(bytes.data()), size(bytes.size()) {}
+    ByteView(std::string_view bytes)
+        : data(reinterpret_cast<const std::uint8_t *>(bytes.data())), size(bytes.size()) {}
+    ByteView(const std::string &bytes) : ByteView(std::string_view(bytes)) {}
 };
 
+// Bytes owned by the caller: a reply or a received message.
 using Bytes = std::vector<std::uint8_t>;
 
 struct VersionInfo {
-    int major = 0, minor = 0, patch = 0;
-    std::string full, bream, distribution;
+    int major = 0;
+    int minor = 0;
+    int patch = 0;
+    std::string full;
+    std::string bream;
+    std::string distribution;
 };
 
 struct HostInfo {
-    std::string product_code, description, serial, network_name;
+    std::string product_code;
+    std::string description;
+    std::string serial;
+    std::string network_name;
 };
 
+// One flow cell position, as minknow_positions_* reports it.
 struct Position {
     std::string name;
     int state = 0;  // MinKNOW's state number; 1 is running
@@ -76,21 +113,11 @@ struct Position {
     bool is_simulated = false;
     bool is_integrated = false;
     std::string parent_name;
+
+    bool running() const noexcept { return state == 1; }
 };
 
 namespace detail {
-
-// Throw the error if status is not OK, after freeing the C error object.
-inline void check(minknow_status status, minknow_error *err) {
-    if (status == MINKNOW_STATUS_OK || status == MINKNOW_STATUS_END_OF_STREAM) {
-        minknow_error_free(err);
-        return;
-    }
-    std::string message = err ? minknow_error_message(err) : minknow_status_name(status);
-    int grpc = minknow_error_grpc_status(err);
-    minknow_error_free(err);
-    throw Error(status, grpc, message);
-}
 
 template <typename T, void (*Free)(T *)>
 struct Deleter {
@@ -100,46 +127,101 @@ struct Deleter {
 template <typename T, void (*Free)(T *)>
 using Owned = std::unique_ptr<T, Deleter<T, Free>>;
 
-// A NUL-terminated copy: C functions take C strings.
-inline std::string c_str(std::string_view s) { return std::string(s); }
+// Throw the error unless status is OK (or END_OF_STREAM, which only
+// minknow_call_recv returns and which is not a failure). Takes ownership
+// of err on every path.
+inline void check(minknow_status status, minknow_error *err) {
+    Owned<minknow_error, minknow_error_free> owned(err);
+    if (status == MINKNOW_STATUS_OK || status == MINKNOW_STATUS_END_OF_STREAM) return;
+    std::string message = err ? minknow_error_message(err) : minknow_status_name(status);
+    throw Error(status, minknow_error_grpc_status(err), message);
+}
+
+// A NUL-terminated copy for a C function; `what` names the argument when
+// the text holds a NUL byte, which C would silently cut the string at.
+class CString {
+public:
+    CString(std::string_view text, const char *what) : text_(text) {
+        if (text_.find('\0') != std::string::npos) {
+            throw Error(MINKNOW_STATUS_INVALID_ARGUMENT, -1,
+                        std::string("argument `") + what + "` contains a NUL byte");
+        }
+    }
+    const char *get() const noexcept { return text_.c_str(); }
+
+private:
+    std::string text_;
+};
+
+// As CString, but an empty string becomes NULL (the C "not given").
+class OptionalCString {
+public:
+    OptionalCString(std::string_view text, const char *what) : text_(text, what) {
+        empty_ = text.empty();
+    }
+    const char *get() const noexcept { return empty_ ? nullptr : text_.get(); }
+
+private:
+    CString text_;
+    bool empty_ = true;
+};
 
 inline Bytes take(minknow_buffer *buffer) {
     Owned<minknow_buffer, minknow_buffer_free> owned(buffer);
     const std::uint8_t *data = minknow_buffer_data(buffer);
-    return Bytes(data, data + minknow_buffer_len(buffer));
+    return data ? Bytes(data, data + minknow_buffer_len(buffer)) : Bytes();
 }
 
 inline VersionInfo take(minknow_version_info *info) {
     Owned<minknow_version_info, minknow_version_info_free> owned(info);
-    return VersionInfo{minknow_version_info_major(info), minknow_version_info_minor(info),
-                       minknow_version_info_patch(info), minknow_version_info_full(info),
-                       minknow_version_info_bream(info), minknow_version_info_distribution(info)};
+    VersionInfo out;
+    out.major = minknow_version_info_major(info);
+    out.minor = minknow_version_info_minor(info);
+    out.patch = minknow_version_info_patch(info);
+    out.full = minknow_version_info_full(info);
+    out.bream = minknow_version_info_bream(info);
+    out.distribution = minknow_version_info_distribution(info);
+    return out;
 }
 
 inline HostInfo take(minknow_host_info *info) {
     Owned<minknow_host_info, minknow_host_info_free> owned(info);
-    return HostInfo{minknow_host_info_product_code(info), minknow_host_info_description(info),
-                    minknow_host_info_serial(info), minknow_host_info_network_name(info)};
+    HostInfo out;
+    out.product_code = minknow_host_info_product_code(info);
+    out.description = minknow_host_info_description(info);
+    out.serial = minknow_host_info_serial(info);
+    out.network_name = minknow_host_info_network_name(info);
+    return out;
 }
 
 inline std::vector<Position> take(minknow_positions *list) {
     Owned<minknow_positions, minknow_positions_free> owned(list);
     std::vector<Position> out;
-    for (std::size_t i = 0; i < minknow_positions_count(list); ++i) {
-        out.push_back(Position{minknow_positions_name(list, i), minknow_positions_state(list, i),
-                               minknow_positions_state_name(list, i),
-                               minknow_positions_secure_port(list, i),
-                               minknow_positions_error_info(list, i),
-                               minknow_positions_is_simulated(list, i),
-                               minknow_positions_is_integrated(list, i),
-                               minknow_positions_parent_name(list, i)});
+    const std::size_t count = minknow_positions_count(list);
+    out.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        Position p;
+        p.name = minknow_positions_name(list, i);
+        p.state = minknow_positions_state(list, i);
+        p.state_name = minknow_positions_state_name(list, i);
+        p.secure_port = minknow_positions_secure_port(list, i);
+        p.error_info = minknow_positions_error_info(list, i);
+        p.is_simulated = minknow_positions_is_simulated(list, i);
+        p.is_integrated = minknow_positions_is_integrated(list, i);
+        p.parent_name = minknow_positions_parent_name(list, i);
+        out.push_back(std::move(p));
     }
     return out;
 }
 
 }  // namespace detail
 
-// Connection options; setters return *this so they chain.
+// Connection options (minknow_options_*). Setters return the object so
+// they chain, on a named object or a temporary:
+//
+//   minknow::Options options;
+//   options.add_ca_file(ca).developer_token(token);
+//   auto same = minknow::Options().add_ca_file(ca).developer_token(token);
 class Options {
 public:
     Options() {
@@ -149,59 +231,98 @@ public:
         handle_.reset(raw);
     }
 
-    Options &add_ca_file(std::string_view path) {
-        return set(minknow_options_add_ca_file(get(), detail::c_str(path).c_str(), err()));
+    Options &add_ca_file(std::string_view path) & {
+        detail::CString c_path(path, "path");
+        return apply(minknow_options_add_ca_file(handle_.get(), c_path.get(), &err_));
     }
-    Options &add_ca_pem(ByteView pem) {
-        return set(minknow_options_add_ca_pem(get(), pem.data, pem.size, err()));
+    Options &&add_ca_file(std::string_view path) && { return std::move(add_ca_file(path)); }
+
+    Options &add_ca_pem(ByteView pem) & {
+        return apply(minknow_options_add_ca_pem(handle_.get(), pem.data, pem.size, &err_));
     }
-    Options &client_certificate_files(std::string_view chain, std::string_view key) {
-        return set(minknow_options_set_client_certificate_files(
-            get(), detail::c_str(chain).c_str(), detail::c_str(key).c_str(), err()));
+    Options &&add_ca_pem(ByteView pem) && { return std::move(add_ca_pem(pem)); }
+
+    Options &client_certificate_files(std::string_view chain_path, std::string_view key_path) & {
+        detail::CString chain(chain_path, "chain_path");
+        detail::CString key(key_path, "key_path");
+        return apply(minknow_options_set_client_certificate_files(handle_.get(), chain.get(),
+                                                                  key.get(), &err_));
     }
-    Options &client_certificate_pem(ByteView chain, ByteView key) {
-        return set(minknow_options_set_client_certificate_pem(get(), chain.data, chain.size,
-                                                              key.data, key.size, err()));
-    }
-    Options &developer_token(std::string_view token) {
-        return set(minknow_options_set_developer_token(get(), detail::c_str(token).c_str(), err()));
-    }
-    Options &protocol_token(std::string_view token) {
-        return set(minknow_options_set_protocol_token(get(), detail::c_str(token).c_str(), err()));
-    }
-    Options &local_token_mode(minknow_local_token_mode mode) {
-        return set(minknow_options_set_local_token_mode(get(), static_cast<int32_t>(mode), err()));
-    }
-    Options &server_name(std::string_view name) {
-        return set(minknow_options_set_server_name(get(), detail::c_str(name).c_str(), err()));
-    }
-    Options &use_environment(bool use) {
-        return set(minknow_options_set_use_environment(get(), use, err()));
-    }
-    Options &connect_timeout_ms(std::uint32_t ms) {
-        return set(minknow_options_set_connect_timeout_ms(get(), ms, err()));
+    Options &&client_certificate_files(std::string_view chain_path, std::string_view key_path) && {
+        return std::move(client_certificate_files(chain_path, key_path));
     }
 
+    Options &client_certificate_pem(ByteView chain, ByteView key) & {
+        return apply(minknow_options_set_client_certificate_pem(handle_.get(), chain.data,
+                                                                chain.size, key.data, key.size,
+                                                                &err_));
+    }
+    Options &&client_certificate_pem(ByteView chain, ByteView key) && {
+        return std::move(client_certificate_pem(chain, key));
+    }
+
+    Options &developer_token(std::string_view token) & {
+        detail::CString c_token(token, "token");
+        return apply(minknow_options_set_developer_token(handle_.get(), c_token.get(), &err_));
+    }
+    Options &&developer_token(std::string_view token) && {
+        return std::move(developer_token(token));
+    }
+
+    Options &protocol_token(std::string_view token) & {
+        detail::CString c_token(token, "token");
+        return apply(minknow_options_set_protocol_token(handle_.get(), c_token.get(), &err_));
+    }
+    Options &&protocol_token(std::string_view token) && { return std::move(protocol_token(token)); }
+
+    Options &local_token_mode(minknow_local_token_mode mode) & {
+        return apply(minknow_options_set_local_token_mode(handle_.get(),
+                                                          static_cast<std::int32_t>(mode), &err_));
+    }
+    Options &&local_token_mode(minknow_local_token_mode mode) && {
+        return std::move(local_token_mode(mode));
+    }
+
+    Options &server_name(std::string_view name) & {
+        detail::CString c_name(name, "name");
+        return apply(minknow_options_set_server_name(handle_.get(), c_name.get(), &err_));
+    }
+    Options &&server_name(std::string_view name) && { return std::move(server_name(name)); }
+
+    Options &use_environment(bool use) & {
+        return apply(minknow_options_set_use_environment(handle_.get(), use, &err_));
+    }
+    Options &&use_environment(bool use) && { return std::move(use_environment(use)); }
+
+    Options &connect_timeout_ms(std::uint32_t timeout_ms) & {
+        return apply(minknow_options_set_connect_timeout_ms(handle_.get(), timeout_ms, &err_));
+    }
+    Options &&connect_timeout_ms(std::uint32_t timeout_ms) && {
+        return std::move(connect_timeout_ms(timeout_ms));
+    }
+
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
     const minknow_options *raw() const noexcept { return handle_.get(); }
 
 private:
-    minknow_options *get() const { return handle_.get(); }
-    minknow_error **err() { return &pending_; }
-    Options &set(minknow_status status) {
-        minknow_error *e = pending_;
-        pending_ = nullptr;
-        detail::check(status, e);
+    // The C setter has just written err_ (NULL on success).
+    Options &apply(minknow_status status) {
+        minknow_error *err = std::exchange(err_, nullptr);
+        detail::check(status, err);
         return *this;
     }
 
     detail::Owned<minknow_options, minknow_options_free> handle_;
-    minknow_error *pending_ = nullptr;
+    // Only ever non-NULL between a C setter and apply(); a move copies NULL.
+    minknow_error *err_ = nullptr;
 };
 
-// A streaming call. recv() returns std::nullopt at the end of the stream
-// and throws the error the call ended with.
+// A streaming call (minknow_call_*): server-streaming (send the one
+// request, close_send, then recv until std::nullopt), client-streaming,
+// bidirectional. Destroying a call that is still running cancels it.
 class Call {
 public:
+    // Adopt a handle from minknow_call_start (NULL gives an empty Call).
     explicit Call(minknow_call *raw) noexcept : handle_(raw) {}
 
     void send(ByteView message) {
@@ -212,6 +333,9 @@ public:
         minknow_error *err = nullptr;
         detail::check(minknow_call_close_send(handle_.get(), &err), err);
     }
+    // The next message, or std::nullopt when the server ended the call with
+    // OK. Throws the error the call ended with (CANCELLED after cancel(),
+    // DEADLINE_EXCEEDED, ...); once ended, every recv gives the same answer.
     std::optional<Bytes> recv() {
         minknow_buffer *message = nullptr;
         minknow_error *err = nullptr;
@@ -220,119 +344,178 @@ public:
         if (status == MINKNOW_STATUS_END_OF_STREAM) return std::nullopt;
         return detail::take(message);
     }
-    // Safe from any thread while another blocks in recv().
+    // From any thread, while another blocks in recv(). Never blocks.
     void cancel() const noexcept { minknow_call_cancel(handle_.get()); }
 
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
     const minknow_call *raw() const noexcept { return handle_.get(); }
+    // Give up ownership: the caller frees the handle with minknow_call_free.
+    minknow_call *release() noexcept { return handle_.release(); }
 
 private:
     detail::Owned<minknow_call, minknow_call_free> handle_;
 };
 
-// An authenticated channel to one MinKNOW port.
+// An authenticated channel to one MinKNOW port: the manager (from
+// connect*), a position, the basecaller, or any port (from open_*). A child
+// channel stays valid after its parent is destroyed.
 class Channel {
 public:
+    // Adopt a handle from the C API (NULL gives an empty Channel).
     explicit Channel(minknow_channel *raw) noexcept : handle_(raw) {}
 
-    static Channel connect(std::string_view host, int port = MINKNOW_PORT_DEFAULT,
-                           const Options *options = nullptr) {
-        minknow_channel *raw = nullptr;
-        minknow_error *err = nullptr;
-        minknow_status status = minknow_connect(detail::c_str(host).c_str(), port,
-                                                options ? options->raw() : nullptr, &raw, &err);
-        detail::check(status, err);
-        return Channel(raw);
+    // minknow_connect with all defaults (CA, client identity and tokens
+    // from MinKNOW's environment variables and install locations).
+    static Channel connect(std::string_view host, int port = MINKNOW_PORT_DEFAULT) {
+        return open([&](minknow_channel **out, minknow_error **err) {
+            detail::CString c_host(host, "host");
+            return minknow_connect(c_host.get(), port, nullptr, out, err);
+        });
     }
+    // minknow_connect with options. A moved-from Options throws
+    // NULL_ARGUMENT here rather than quietly meaning "all defaults".
     static Channel connect(std::string_view host, int port, const Options &options) {
-        return connect(host, port, &options);
+        if (!options) {
+            throw Error(MINKNOW_STATUS_NULL_ARGUMENT, -1,
+                        "argument `options` is a moved-from minknow::Options");
+        }
+        return open([&](minknow_channel **out, minknow_error **err) {
+            detail::CString c_host(host, "host");
+            return minknow_connect(c_host.get(), port, options.raw(), out, err);
+        });
+    }
+    // minknow_connect_with_certificate; an empty ca_path finds MinKNOW's CA.
+    static Channel connect_with_certificate(std::string_view host, int port,
+                                            std::string_view chain_path,
+                                            std::string_view key_path,
+                                            std::string_view ca_path = {}) {
+        return open([&](minknow_channel **out, minknow_error **err) {
+            detail::CString c_host(host, "host");
+            detail::OptionalCString c_ca(ca_path, "ca_path");
+            detail::CString c_chain(chain_path, "chain_path");
+            detail::CString c_key(key_path, "key_path");
+            return minknow_connect_with_certificate(c_host.get(), port, c_ca.get(),
+                                                    c_chain.get(), c_key.get(), out, err);
+        });
+    }
+    // minknow_connect_with_token; an empty ca_path finds MinKNOW's CA.
+    static Channel connect_with_token(std::string_view host, int port, std::string_view token,
+                                      std::string_view ca_path = {}) {
+        return open([&](minknow_channel **out, minknow_error **err) {
+            detail::CString c_host(host, "host");
+            detail::OptionalCString c_ca(ca_path, "ca_path");
+            detail::CString c_token(token, "token");
+            return minknow_connect_with_token(c_host.get(), port, c_ca.get(), c_token.get(),
+                                              out, err);
+        });
     }
 
     std::string host() const { return minknow_channel_host(handle_.get()); }
     std::uint16_t port() const noexcept { return minknow_channel_port(handle_.get()); }
 
+    // The manager's version (ManagerService/get_version_info).
     VersionInfo version() const {
         minknow_version_info *info = nullptr;
         minknow_error *err = nullptr;
-        detail::check(minknow_manager_version(get(), &info, &err), err);
+        detail::check(minknow_manager_version(handle_.get(), &info, &err), err);
         return detail::take(info);
     }
     // On a position channel: InstanceService/get_version_info.
     VersionInfo position_version() const {
         minknow_version_info *info = nullptr;
         minknow_error *err = nullptr;
-        detail::check(minknow_position_version(get(), &info, &err), err);
+        detail::check(minknow_position_version(handle_.get(), &info, &err), err);
         return detail::take(info);
     }
     HostInfo describe_host() const {
         minknow_host_info *info = nullptr;
         minknow_error *err = nullptr;
-        detail::check(minknow_manager_describe_host(get(), &info, &err), err);
+        detail::check(minknow_manager_describe_host(handle_.get(), &info, &err), err);
         return detail::take(info);
     }
     std::vector<Position> positions() const {
         minknow_positions *list = nullptr;
         minknow_error *err = nullptr;
-        detail::check(minknow_manager_positions(get(), &list, &err), err);
+        detail::check(minknow_manager_positions(handle_.get(), &list, &err), err);
         return detail::take(list);
     }
     std::uint16_t basecaller_port() const {
         std::uint16_t port = 0;
         minknow_error *err = nullptr;
-        detail::check(minknow_manager_basecaller_port(get(), &port, &err), err);
+        detail::check(minknow_manager_basecaller_port(handle_.get(), &port, &err), err);
         return port;
     }
 
     Channel open_position(std::string_view name) const {
-        return child([&](minknow_channel **out, minknow_error **err) {
-            return minknow_channel_open_position(get(), detail::c_str(name).c_str(), out, err);
-        });
-    }
-    Channel open_port(int port) const {
-        return child([&](minknow_channel **out, minknow_error **err) {
-            return minknow_channel_open_port(get(), port, out, err);
+        return open([&](minknow_channel **out, minknow_error **err) {
+            detail::CString c_name(name, "name");
+            return minknow_channel_open_position(handle_.get(), c_name.get(), out, err);
         });
     }
     Channel open_basecaller() const {
-        return child([&](minknow_channel **out, minknow_error **err) {
-            return minknow_channel_open_basecaller(get(), out, err);
+        return open([&](minknow_channel **out, minknow_error **err) {
+            return minknow_channel_open_basecaller(handle_.get(), out, err);
+        });
+    }
+    Channel open_port(int port) const {
+        return open([&](minknow_channel **out, minknow_error **err) {
+            return minknow_channel_open_port(handle_.get(), port, out, err);
         });
     }
 
-    // timeout_ms 0: no deadline.
+    // A unary call to `method` ("/package.Service/method") with serialized
+    // protobuf; the reply's bytes. timeout_ms 0: no deadline.
     Bytes unary(std::string_view method, ByteView request = {},
                 std::uint32_t timeout_ms = 0) const {
+        detail::CString c_method(method, "method");
         minknow_buffer *reply = nullptr;
         minknow_error *err = nullptr;
-        minknow_status status = minknow_unary(get(), detail::c_str(method).c_str(), request.data,
+        minknow_status status = minknow_unary(handle_.get(), c_method.get(), request.data,
                                               request.size, timeout_ms, &reply, &err);
         detail::check(status, err);
         return detail::take(reply);
     }
+    // Start a streaming call; timeout_ms 0: no deadline. Returns at once.
     Call start_call(std::string_view method, std::uint32_t timeout_ms = 0) const {
+        detail::CString c_method(method, "method");
         minknow_call *raw = nullptr;
         minknow_error *err = nullptr;
-        detail::check(
-            minknow_call_start(get(), detail::c_str(method).c_str(), timeout_ms, &raw, &err), err);
+        detail::check(minknow_call_start(handle_.get(), c_method.get(), timeout_ms, &raw, &err),
+                      err);
         return Call(raw);
     }
 
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
     const minknow_channel *raw() const noexcept { return handle_.get(); }
+    // Give up ownership: the caller frees the handle with minknow_channel_free.
+    minknow_channel *release() noexcept { return handle_.release(); }
 
 private:
-    const minknow_channel *get() const noexcept { return handle_.get(); }
-    template <typename Open>
-    Channel child(Open open) const {
+    // Run a C function that makes a channel; own its result or throw.
+    template <typename Make>
+    static Channel open(Make make) {
         minknow_channel *raw = nullptr;
         minknow_error *err = nullptr;
-        detail::check(open(&raw, &err), err);
+        minknow_status status = make(&raw, &err);
+        detail::check(status, err);
         return Channel(raw);
     }
 
     detail::Owned<minknow_channel, minknow_channel_free> handle_;
 };
 
-// The library's version at run time ("MAJOR.MINOR.PATCH").
+// The library's version at run time, "MAJOR.MINOR.PATCH".
 inline std::string library_version() { return minknow_auth_version(); }
+
+// The version this header was written for, MAJOR * 10000 + MINOR * 100 + PATCH.
+inline constexpr std::uint32_t header_version_number =
+    MINKNOW_AUTH_VERSION_MAJOR * 10000u + MINKNOW_AUTH_VERSION_MINOR * 100u +
+    MINKNOW_AUTH_VERSION_PATCH;
+
+// Whether the library loaded at run time is the one this header describes.
+inline bool header_matches_library() noexcept {
+    return minknow_auth_version_number() == header_version_number;
+}
 
 }  // namespace minknow
 
