@@ -29,16 +29,16 @@ func testContext(t testing.TB) context.Context {
 func baseOptions(s *sim) minknow.Options {
 	return minknow.Options{
 		Host:              "127.0.0.1",
-		Port:              s.ready.ManagerPort,
-		CAFiles:           []string{s.ready.CA},
+		Port:              s.Ready.ManagerPort,
+		CAFiles:           []string{s.Ready.CA},
 		IgnoreEnvironment: true,
 	}
 }
 
 func certOptions(s *sim) minknow.Options {
 	opts := baseOptions(s)
-	opts.ClientCertificateFile = s.ready.ClientCertificate
-	opts.ClientKeyFile = s.ready.ClientKey
+	opts.ClientCertificateFile = s.Ready.ClientCertificate
+	opts.ClientKeyFile = s.Ready.ClientKey
 	return opts
 }
 
@@ -95,7 +95,7 @@ func TestClientCertificateFiles(t *testing.T) {
 
 	who := whoami(t, ch)
 	mustContain(t, who.ClientCertificateSubject, "minknow-sim client")
-	if who.TokenHeader != "" || who.Port != uint32(s.ready.ManagerPort) {
+	if who.TokenHeader != "" || who.Port != uint32(s.Ready.ManagerPort) {
 		t.Fatalf("whoami %v", who)
 	}
 }
@@ -111,10 +111,10 @@ func TestClientCertificatePEM(t *testing.T) {
 	}
 	opts := minknow.Options{
 		Host:                 "::1",
-		Port:                 s.ready.ManagerPort,
-		CAPEM:                [][]byte{read(s.ready.CA)},
-		ClientCertificatePEM: read(s.ready.ClientCertificate),
-		ClientKeyPEM:         read(s.ready.ClientKey),
+		Port:                 s.Ready.ManagerPort,
+		CAPEM:                [][]byte{read(s.Ready.CA)},
+		ClientCertificatePEM: read(s.Ready.ClientCertificate),
+		ClientKeyPEM:         read(s.Ready.ClientKey),
 		IgnoreEnvironment:    true,
 	}
 	// The simulator only listens on 127.0.0.1, so ::1 is refused: a
@@ -137,7 +137,7 @@ func TestWithoutClientCertificateIsRefused(t *testing.T) {
 func TestDeveloperToken(t *testing.T) {
 	s := simFor(t, "developer-token")
 	opts := baseOptions(s)
-	opts.DeveloperToken = *s.ready.DeveloperToken
+	opts.DeveloperToken = *s.Ready.DeveloperToken
 	ch := connect(t, opts)
 
 	who := whoami(t, ch)
@@ -150,7 +150,7 @@ func TestDeveloperToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pos.Close()
-	if who := whoami(t, pos); who.TokenKind != "developer" || who.Port != uint32(s.ready.positionPort(t, "X1")) {
+	if who := whoami(t, pos); who.TokenKind != "developer" || who.Port != uint32(s.Ready.PositionPort(t, "X1")) {
 		t.Fatalf("whoami on X1: %v", who)
 	}
 
@@ -177,7 +177,7 @@ func TestLocalToken(t *testing.T) {
 func TestProtocolToken(t *testing.T) {
 	s := simFor(t, "protocol-token")
 	opts := baseOptions(s)
-	opts.ProtocolToken = *s.ready.ProtocolToken
+	opts.ProtocolToken = *s.Ready.ProtocolToken
 	ch := connect(t, opts)
 	who := whoami(t, ch)
 	if who.TokenHeader != "protocol-auth" || who.TokenKind != "protocol" {
@@ -189,19 +189,19 @@ func TestProtocolToken(t *testing.T) {
 // protocol token here.
 func TestEnvironment(t *testing.T) {
 	s := simFor(t, "protocol-token")
-	t.Setenv("MINKNOW_TRUSTED_CA", s.ready.CA)
-	t.Setenv("PROTOCOL_TOKEN", *s.ready.ProtocolToken)
+	t.Setenv("MINKNOW_TRUSTED_CA", s.Ready.CA)
+	t.Setenv("PROTOCOL_TOKEN", *s.Ready.ProtocolToken)
 	t.Setenv("MINKNOW_API_USE_LOCAL_TOKEN", "0")
 	t.Setenv("MINKNOW_API_CLIENT_CERTIFICATE_CHAIN", "")
 	t.Setenv("MINKNOW_API_CLIENT_KEY", "")
 
-	ch := connect(t, minknow.Options{Host: "127.0.0.1", Port: s.ready.ManagerPort})
+	ch := connect(t, minknow.Options{Host: "127.0.0.1", Port: s.Ready.ManagerPort})
 	if who := whoami(t, ch); who.TokenKind != "protocol" {
 		t.Fatalf("whoami %v", who)
 	}
 
 	_, err := minknow.Connect(testContext(t), minknow.Options{
-		Host: "127.0.0.1", Port: s.ready.ManagerPort, CAFiles: []string{s.ready.CA},
+		Host: "127.0.0.1", Port: s.Ready.ManagerPort, CAFiles: []string{s.Ready.CA},
 		IgnoreEnvironment: true,
 	})
 	asError(t, err, minknow.StatusUnauthenticated, codes.Unauthenticated)
@@ -222,7 +222,7 @@ func TestWrongCA(t *testing.T) {
 	s := simFor(t, "client-cert")
 	other := simFor(t, "guest")
 	opts := certOptions(s)
-	opts.CAFiles = []string{other.ready.CA}
+	opts.CAFiles = []string{other.Ready.CA}
 	_, err := minknow.Connect(testContext(t), opts)
 	e := asError(t, err, minknow.StatusCertificateVerifyFailed, codes.Unavailable)
 	mustContain(t, e.Message, "127.0.0.1")
@@ -232,13 +232,13 @@ func TestBadOptions(t *testing.T) {
 	s := simFor(t, "client-cert")
 
 	opts := certOptions(s)
-	opts.CAFiles = []string{s.ready.Dir + "/no-such-ca.crt"}
+	opts.CAFiles = []string{s.Ready.Dir + "/no-such-ca.crt"}
 	_, err := minknow.Connect(testContext(t), opts)
 	e := asError(t, err, minknow.StatusFileError, codes.InvalidArgument)
 	mustContain(t, e.Message, "no-such-ca.crt")
 
 	opts = baseOptions(s)
-	opts.ClientCertificateFile = s.ready.ClientCertificate
+	opts.ClientCertificateFile = s.Ready.ClientCertificate
 	opts.ClientKeyPEM = []byte("key")
 	_, err = minknow.Connect(testContext(t), opts)
 	asError(t, err, minknow.StatusInvalidArgument, codes.InvalidArgument)

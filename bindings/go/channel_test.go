@@ -49,18 +49,18 @@ func TestManagerHelpers(t *testing.T) {
 	}
 
 	port, err := ch.BasecallerPort(ctx)
-	if err != nil || int(port) != s.ready.BasecallerPort {
-		t.Fatalf("basecaller port %d, %v; want %d", port, err, s.ready.BasecallerPort)
+	if err != nil || int(port) != s.Ready.BasecallerPort {
+		t.Fatalf("basecaller port %d, %v; want %d", port, err, s.Ready.BasecallerPort)
 	}
 	bc, err := ch.Basecaller(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer bc.Close()
-	if who := whoami(t, bc); int(who.Port) != s.ready.BasecallerPort || who.ClientCertificateSubject == "" {
+	if who := whoami(t, bc); int(who.Port) != s.Ready.BasecallerPort || who.ClientCertificateSubject == "" {
 		t.Fatalf("whoami on the basecaller: %v", who)
 	}
-	if ch.Host() != "127.0.0.1" || int(ch.Port()) != s.ready.ManagerPort {
+	if ch.Host() != "127.0.0.1" || int(ch.Port()) != s.Ready.ManagerPort {
 		t.Fatalf("channel dials %s:%d", ch.Host(), ch.Port())
 	}
 }
@@ -71,11 +71,11 @@ func TestPositions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(positions) != len(s.ready.Positions) {
-		t.Fatalf("%d positions, the simulator has %v", len(positions), s.ready.Positions)
+	if len(positions) != len(s.Ready.Positions) {
+		t.Fatalf("%d positions, the simulator has %v", len(positions), s.Ready.Positions)
 	}
 	for i, p := range positions {
-		r := s.ready.Positions[i]
+		r := s.Ready.Positions[i]
 		if p.Name != r.Name || int(p.SecurePort) != r.Port || p.StateName != r.State || !p.IsSimulated {
 			t.Errorf("position %d: %+v, simulator says %+v", i, p, r)
 		}
@@ -98,8 +98,8 @@ func TestOpenPositionAndInstanceStub(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pos.Close()
-	if int(pos.Port()) != s.ready.positionPort(t, "X1") {
-		t.Fatalf("X1 on port %d, simulator says %d", pos.Port(), s.ready.positionPort(t, "X1"))
+	if int(pos.Port()) != s.Ready.PositionPort(t, "X1") {
+		t.Fatalf("X1 on port %d, simulator says %d", pos.Port(), s.Ready.PositionPort(t, "X1"))
 	}
 
 	reply, err := instance.NewInstanceServiceClient(pos).GetVersionInfo(ctx, &instance.GetVersionInfoRequest{})
@@ -122,12 +122,12 @@ func TestOpenPositionAndInstanceStub(t *testing.T) {
 	e = asError(t, err, minknow.StatusPositionNotFound, codes.NotFound)
 	mustContain(t, e.Message, "X1", "X2")
 
-	other, err := ch.OpenPort(ctx, s.ready.positionPort(t, "X2"))
+	other, err := ch.OpenPort(ctx, s.Ready.PositionPort(t, "X2"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if who := whoami(t, other); int(who.Port) != s.ready.positionPort(t, "X2") {
+	if who := whoami(t, other); int(who.Port) != s.Ready.PositionPort(t, "X2") {
 		t.Fatalf("whoami through OpenPort: %v", who)
 	}
 }

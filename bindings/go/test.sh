@@ -26,5 +26,10 @@ export MINKNOW_SIM="$libdir/minknow-sim"
 
 cd "$here"
 go mod download
+unformatted="$(gofmt -l .)"
+if [ -n "$unformatted" ]; then
+    echo "gofmt would change: $unformatted" >&2
+    exit 1
+fi
 go vet ./...
 go test -race -count=1 "$@" ./...

@@ -1,0 +1,4 @@
+package minknow
+
+// Regenerate the stubs under pb/ (needs protoc; see pb/generate.sh).
+//go:generate ./pb/generate.sh
