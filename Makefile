@@ -9,7 +9,7 @@ LIBDIR := $(abspath $(TARGET_DIR))/debug
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
 PREFIX ?= /usr/local
 
-.PHONY: all build demo test test-deps lint header clean release install test-cpp
+.PHONY: all build demo test test-deps lint header clean release install test-cpp test-go
 
 all: build
 
@@ -59,6 +59,11 @@ install: release
 test-cpp: release
 	$(CARGO) build -p minknow-sim
 	scripts/test-cpp.sh $(TARGET_DIR)/debug/minknow-sim
+
+# The Go binding: gofmt, go vet and go test -race against the in-tree
+# library and the simulator (the script builds both first).
+test-go:
+	bindings/go/test.sh
 
 clean:
 	$(CARGO) clean
