@@ -157,6 +157,16 @@ typedef enum {
   MINKNOW_LOCAL_TOKEN_MODE_OFF = 2,
 } minknow_local_token_mode;
 
+// How much to log, most severe first.
+typedef enum {
+  MINKNOW_LOG_LEVEL_OFF = 0,
+  MINKNOW_LOG_LEVEL_ERROR = 1,
+  MINKNOW_LOG_LEVEL_WARN = 2,
+  MINKNOW_LOG_LEVEL_INFO = 3,
+  MINKNOW_LOG_LEVEL_DEBUG = 4,
+  MINKNOW_LOG_LEVEL_TRACE = 5,
+} minknow_log_level;
+
 // Bytes owned by the caller (a reply or a received message); free with
 // `minknow_buffer_free`. Immutable, so it may be read from several threads.
 typedef struct minknow_buffer minknow_buffer;
@@ -198,6 +208,16 @@ typedef struct minknow_positions minknow_positions;
 // MinKNOW's version. Immutable; owned by the caller; free with
 // `minknow_version_info_free`.
 typedef struct minknow_version_info minknow_version_info;
+
+// Receives one log message: `level` is a `minknow_log_level` value,
+// `message` is NUL-terminated UTF-8 valid only during the call. It may be
+// called from any thread, including the library's I/O threads, and from
+// several threads at once: it must be thread-safe and must not call back
+// into the library.
+typedef void (*minknow_log_callback)(void *user_data, int32_t level, const char *message);
+
+// Frees `user_data` when the callback is replaced or removed.
+typedef void (*minknow_destroy_callback)(void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -375,6 +395,21 @@ void minknow_error_free(minknow_error *error);
 // A short, static, lower-case name for `status` ("ok", "file error", ...).
 // Never NULL; never blocks.
 const char *minknow_status_name(minknow_status status);
+
+// Send the library's log messages up to `max_level` (a
+// `minknow_log_level`) to `callback` with `user_data`. Replaces the
+// previous callback (whose `destroy`, if any, is called once no message
+// is being delivered to it), and stderr logging from `MINKNOW_AUTH_LOG`.
+// A NULL `callback` or `MINKNOW_LOG_LEVEL_OFF` stops logging (and
+// destroys `user_data` at once if `destroy` is given). Messages name the
+// source and step (CA file tried, token source chosen, dial phase); they
+// never hold a token, key or certificate. Never blocks on the network.
+// Errors: INVALID_ARGUMENT (level out of range).
+minknow_status minknow_set_log_callback(int32_t max_level,
+                                        minknow_log_callback callback,
+                                        void *user_data,
+                                        minknow_destroy_callback destroy,
+                                        minknow_error **err);
 
 // Ask the manager for its MinKNOW version. On success `*out_info` owns
 // the result. Blocks up to 30 s. Errors: NULL_ARGUMENT, FORKED_HANDLE,

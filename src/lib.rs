@@ -19,6 +19,7 @@ pub mod credentials;
 pub mod env;
 pub mod error;
 pub mod ffi;
+pub mod log;
 pub mod manager;
 pub mod runtime;
 pub mod schema;

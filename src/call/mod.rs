@@ -16,6 +16,7 @@ use bytes::Bytes;
 
 use crate::channel::{failure, wire, Channel};
 use crate::error::{Error, Result, Status};
+use crate::log::{log_at, Level};
 
 /// Check a method path given by a caller.
 pub fn method_path(method: &str) -> Result<http::uri::PathAndQuery> {
@@ -55,6 +56,7 @@ pub async fn unary(
             Err(status) => {
                 let rejected = status.code() == tonic::Code::Unauthenticated;
                 if rejected && !retried && channel.credentials().refresh_after_rejection() {
+                    log_at!(Level::Info, "{method}: token refused, re-read, retrying once");
                     retried = true;
                     continue;
                 }

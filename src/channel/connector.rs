@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::error::Status;
+use crate::log::{log_at, Level};
 
 /// Where in connecting a failure happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +70,8 @@ impl Dialer {
             Ok(Ok(tls)) => tls,
         };
         check_alpn(&tls)?;
+        let version = tls.get_ref().1.protocol_version().map(|v| format!("{v:?}"));
+        log_at!(Level::Debug, "TLS up with {}:{port} ({})", self.host, version.unwrap_or_default());
         Ok(tls)
     }
 
@@ -83,6 +86,7 @@ impl Dialer {
                 Ok(Ok(stream)) => {
                     // Small gRPC frames must not wait for Nagle's algorithm.
                     let _ = stream.set_nodelay(true);
+                    log_at!(Level::Trace, "TCP connected to {addr}");
                     return Ok(stream);
                 }
                 Ok(Err(e)) => last = Some(format!("{addr}: {e}")),

@@ -28,6 +28,7 @@ use tonic::transport::Endpoint;
 use crate::credentials::local_token::LocalToken;
 use crate::credentials::{clock::SystemClock, Credentials};
 use crate::error::{Error, Result, Status};
+use crate::log::{log_at, Level};
 use crate::schema::{methods, LocalAuthenticationTokenPathResponse};
 use crate::sources::token_policy::TokenPlan;
 use connector::{Connector, Dialer};
@@ -102,6 +103,10 @@ impl Channel {
         let grpc = open(&dialer, port, deadline).await?;
         let credentials =
             credentials(&grpc, &dialer, port, resolved.plan, &mut notes, deadline).await?;
+        for note in &notes {
+            log_at!(Level::Info, "{}: {note}", target(&dialer.host, port));
+        }
+        log_at!(Level::Info, "{}: using {}", target(&dialer.host, port), credentials.describe());
         let shared =
             Shared { dialer, credentials, connect_timeout: options.connect_timeout, notes };
         let channel = Channel { shared: Arc::new(shared), port, grpc };
@@ -179,6 +184,11 @@ impl Channel {
             if !pause_before_retry(deadline).await {
                 return Err(self.explain(err));
             }
+            log_at!(
+                Level::Info,
+                "first call, attempt {attempt} failed, retrying: {}",
+                err.message()
+            );
             attempt += 1;
         }
     }
@@ -281,8 +291,10 @@ async fn open(
         };
         let retry = err.status() == Status::ConnectFailed && attempt < FIRST_CALL_ATTEMPTS;
         if !retry || !pause_before_retry(deadline).await {
+            log_at!(Level::Debug, "dial failed: {}", err.message());
             return Err(err);
         }
+        log_at!(Level::Info, "dial attempt {attempt} failed, retrying: {}", err.message());
         attempt += 1;
     }
 }
@@ -327,7 +339,10 @@ async fn credentials(
         TokenPlan::Protocol(token) => Credentials::protocol(&token, "protocol token"),
         TokenPlan::Local { protocol, .. } => {
             match local_token(grpc, dialer, port, deadline).await {
-                Ok(token) => return Ok(Credentials::Local(token)),
+                Ok(token) => {
+                    log_at!(Level::Info, "local token read from {}", token.path().display());
+                    return Ok(Credentials::Local(token));
+                }
                 Err(why) => notes.push(format!("local token not used: {why}")),
             }
             match protocol {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::env::{self, Env};
 use crate::error::{Error, Result, Status};
+use crate::log::{log_at, Level};
 use crate::sources::ca::{self, CaSearch, Os, TrustedCas};
 use crate::sources::identity::Identity;
 use crate::sources::token_policy::{self, TokenPlan};
@@ -25,6 +26,12 @@ pub fn resolve(host: &str, options: &ConnectOptions, env: &Env) -> Result<Resolv
     let mut notes = Vec::new();
     let search = CaSearch { explicit: options.ca.clone(), root: options.ca_search_root.clone() };
     let cas = ca::resolve(&search, env, Os::current())?;
+    for attempt in &cas.attempts {
+        match &attempt.outcome {
+            Ok(n) => log_at!(Level::Debug, "trusted CA: {} ({n} certificate(s))", attempt.source),
+            Err(why) => log_at!(Level::Debug, "trusted CA: {} not used: {why}", attempt.source),
+        }
+    }
     let identity = match identity_material(options, env, &mut notes)? {
         Some((chain, key)) => Some(load_identity(&chain, &key)?),
         None => None,
@@ -37,6 +44,11 @@ pub fn resolve(host: &str, options: &ConnectOptions, env: &Env) -> Result<Resolv
         local,
         env,
     );
+    match &identity {
+        Some(id) => log_at!(Level::Debug, "client certificate: {}", id.subject()),
+        None => log_at!(Level::Debug, "no client certificate"),
+    }
+    log_at!(Level::Debug, "token plan for {host}: {}", plan.describe());
     if let TokenPlan::Local { forced_remote: true, .. } = plan {
         notes.push(format!(
             "the local token will be sent to {host}, which is not this machine, because it was \

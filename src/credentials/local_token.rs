@@ -17,6 +17,7 @@ use tonic::metadata::{Ascii, MetadataValue};
 use super::clock::Clock;
 use super::rfc3339;
 use crate::error::{Error, Result, Status};
+use crate::log::{log_at, Level};
 
 /// Re-read the file this long before the token expires.
 pub const REFRESH_MARGIN_MS: i64 = 120_000;
@@ -159,11 +160,14 @@ impl LocalToken {
         state.last_read_ms = now;
         // On failure the old token stays: MinKNOW still honours it for a
         // while, and the next call tries the file again.
-        if let Ok(file) = read_token_file(&self.path) {
-            if let Ok(value) = to_metadata(&file.token) {
+        let read = read_token_file(&self.path).and_then(|f| Ok((to_metadata(&f.token)?, f)));
+        match read {
+            Ok((value, file)) => {
                 state.value = value;
                 state.expires_ms = file.expires_ms;
+                log_at!(Level::Debug, "re-read local token file {}", self.path.display());
             }
+            Err(e) => log_at!(Level::Warn, "keeping the old local token: {}", e.message()),
         }
     }
 

@@ -28,6 +28,7 @@ pub mod buffer;
 pub mod call;
 pub mod channel;
 pub mod error;
+pub mod log;
 pub mod manager;
 pub mod options;
 pub mod version;
