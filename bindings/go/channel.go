@@ -51,6 +51,9 @@ func Connect(ctx context.Context, opts Options) (*Channel, error) {
 		timeout = max(time.Until(deadline), time.Millisecond)
 	}
 
+	// The attempt may outlive this call (when ctx ends first): it gets its
+	// own copy of the caller's slices.
+	opts = opts.clone()
 	what := fmt.Sprintf("connect to %s port %d", host, port)
 	connect := func() (*Channel, error) {
 		copts, err := opts.cOptions(timeout)

@@ -521,3 +521,15 @@ func TestCloseWhileInUse(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// A unary call that gets two replies is an error, and the call is
+// cancelled, as grpc-go treats a cardinality violation. (Only the call
+// object path: minknow_unary, taken with context.Background, returns the
+// first reply.)
+func TestTwoRepliesToUnaryCall(t *testing.T) {
+	_, ch := certChannel(t)
+	err := ch.Invoke(testContext(t), "/minknow_sim.TestService/server_stream",
+		&simtest.StreamRequest{Count: 3, Size: 1}, &simtest.Chunk{})
+	e := asError(t, err, minknow.StatusBadResponse, codes.Internal)
+	mustContain(t, e.Message, "more than one reply")
+}

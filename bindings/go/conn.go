@@ -39,10 +39,7 @@ var _ grpc.ClientConnInterface = (*Channel)(nil)
 // never end (context.Background) uses the library's unary call directly.
 func (c *Channel) Invoke(ctx context.Context, method string, args, reply any,
 	opts ...grpc.CallOption) error {
-	cod, err := codecFrom(opts)
-	if err != nil {
-		return err
-	}
+	cod := codecFrom(opts)
 	request, err := cod.marshal(args)
 	if err != nil {
 		return errorf(StatusInvalidArgument, codes.Internal,
@@ -106,12 +103,10 @@ func (c *Channel) unaryOnce(ctx context.Context, method string, request []byte) 
 		return nil, err
 	}
 	if err := s.sendRaw(request); err != nil && err != io.EOF {
-		s.cancel()
-		return nil, err
+		return nil, s.abandon(err)
 	}
 	if err := s.CloseSend(); err != nil {
-		s.cancel()
-		return nil, err
+		return nil, s.abandon(err)
 	}
 	return s.recvOnly()
 }
@@ -124,12 +119,8 @@ func (c *Channel) unaryOnce(ctx context.Context, method string, request []byte) 
 // metadata as for Invoke: Header and Trailer of the stream are empty.
 func (c *Channel) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string,
 	opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	cod, err := codecFrom(opts)
-	if err != nil {
-		return nil, err
-	}
 	emptyMetadata(opts)
-	return c.startStream(ctx, method, desc.ServerStreams, cod)
+	return c.startStream(ctx, method, desc.ServerStreams, codecFrom(opts))
 }
 
 func (c *Channel) startStream(ctx context.Context, method string, serverStreams bool,
@@ -278,9 +269,8 @@ func (s *clientStream) RecvMsg(m any) error {
 	}
 
 	if err := s.codec.unmarshal(data, m); err != nil {
-		s.cancel()
-		return errorf(StatusBadResponse, codes.Internal,
-			fmt.Sprintf("%s: cannot unmarshal a message: %v", s.method, err))
+		return s.abandon(errorf(StatusBadResponse, codes.Internal,
+			fmt.Sprintf("%s: cannot unmarshal a message: %v", s.method, err)))
 	}
 	return nil
 }
@@ -301,9 +291,8 @@ func (s *clientStream) recvOnly() ([]byte, error) {
 	case io.EOF:
 		return data, nil
 	case nil:
-		s.cancel()
-		return nil, errorf(StatusBadResponse, codes.Internal,
-			s.method+": more than one reply to a call that does not stream replies")
+		return nil, s.abandon(errorf(StatusBadResponse, codes.Internal,
+			s.method+": more than one reply to a call that does not stream replies"))
 	default:
 		return nil, err
 	}
@@ -348,22 +337,29 @@ func (s *clientStream) ended() error {
 // end records the call's outcome (the first one wins), stops watching ctx
 // and frees the call once no goroutine is inside it.
 func (s *clientStream) end(outcome error) error {
-	s.mu.Lock()
-	if s.final == nil {
-		s.final = outcome
-	}
-	outcome = s.final
-	s.mu.Unlock()
-
+	outcome = s.record(outcome)
 	s.stopWatch()
 	s.call.close()
 	return outcome
 }
 
-// cancel ends a call this package gives up on.
-func (s *clientStream) cancel() {
+// abandon cancels a call this package gives up on, with outcome as the
+// error every later RecvMsg returns.
+func (s *clientStream) abandon(outcome error) error {
+	outcome = s.record(outcome)
 	s.stopWatch()
 	cancelCall(s.call)
+	return outcome
+}
+
+// record keeps the first outcome and returns the one kept.
+func (s *clientStream) record(outcome error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.final == nil {
+		s.final = outcome
+	}
+	return s.final
 }
 
 // takeBuffer copies a C buffer into Go memory and frees it.
@@ -396,7 +392,7 @@ type codec interface {
 }
 
 // codecFrom picks the codec the call options force, else protobuf.
-func codecFrom(opts []grpc.CallOption) (codec, error) {
+func codecFrom(opts []grpc.CallOption) codec {
 	var cod codec = protoCodec{}
 	for _, o := range opts {
 		switch o := o.(type) {
@@ -406,7 +402,7 @@ func codecFrom(opts []grpc.CallOption) (codec, error) {
 			cod = codecV2{o.CodecV2}
 		}
 	}
-	return cod, nil
+	return cod
 }
 
 type protoCodec struct{}

@@ -77,6 +77,20 @@ type Options struct {
 	ConnectTimeout time.Duration
 }
 
+// clone copies o deeply enough that the caller may change its slices
+// afterwards.
+func (o Options) clone() Options {
+	o.CAFiles = append([]string(nil), o.CAFiles...)
+	pems := make([][]byte, len(o.CAPEM))
+	for i, pem := range o.CAPEM {
+		pems[i] = append([]byte(nil), pem...)
+	}
+	o.CAPEM = pems
+	o.ClientCertificatePEM = append([]byte(nil), o.ClientCertificatePEM...)
+	o.ClientKeyPEM = append([]byte(nil), o.ClientKeyPEM...)
+	return o
+}
+
 // cOptions builds the C options object; the caller frees it with
 // minknow_options_free.
 func (o *Options) cOptions(connectTimeout time.Duration) (*C.minknow_options, error) {
