@@ -129,7 +129,9 @@ using Owned = std::unique_ptr<T, Deleter<T, Free>>;
 
 // Throw the error unless status is OK (or END_OF_STREAM, which only
 // minknow_call_recv returns and which is not a failure). Takes ownership
-// of err on every path.
+// of err on every path. Call it with the status already in a variable:
+// in `check(minknow_f(..., &err), err)` the compiler may read err before
+// minknow_f writes it (argument evaluation order is unspecified).
 inline void check(minknow_status status, minknow_error *err) {
     Owned<minknow_error, minknow_error_free> owned(err);
     if (status == MINKNOW_STATUS_OK || status == MINKNOW_STATUS_END_OF_STREAM) return;
@@ -227,7 +229,8 @@ public:
     Options() {
         minknow_options *raw = nullptr;
         minknow_error *err = nullptr;
-        detail::check(minknow_options_new(&raw, &err), err);
+        minknow_status status = minknow_options_new(&raw, &err);
+        detail::check(status, err);
         handle_.reset(raw);
     }
 
@@ -327,11 +330,13 @@ public:
 
     void send(ByteView message) {
         minknow_error *err = nullptr;
-        detail::check(minknow_call_send(handle_.get(), message.data, message.size, &err), err);
+        minknow_status status = minknow_call_send(handle_.get(), message.data, message.size, &err);
+        detail::check(status, err);
     }
     void close_send() {
         minknow_error *err = nullptr;
-        detail::check(minknow_call_close_send(handle_.get(), &err), err);
+        minknow_status status = minknow_call_close_send(handle_.get(), &err);
+        detail::check(status, err);
     }
     // The next message, or std::nullopt when the server ended the call with
     // OK. Throws the error the call ended with (CANCELLED after cancel(),
@@ -417,32 +422,37 @@ public:
     VersionInfo version() const {
         minknow_version_info *info = nullptr;
         minknow_error *err = nullptr;
-        detail::check(minknow_manager_version(handle_.get(), &info, &err), err);
+        minknow_status status = minknow_manager_version(handle_.get(), &info, &err);
+        detail::check(status, err);
         return detail::take(info);
     }
     // On a position channel: InstanceService/get_version_info.
     VersionInfo position_version() const {
         minknow_version_info *info = nullptr;
         minknow_error *err = nullptr;
-        detail::check(minknow_position_version(handle_.get(), &info, &err), err);
+        minknow_status status = minknow_position_version(handle_.get(), &info, &err);
+        detail::check(status, err);
         return detail::take(info);
     }
     HostInfo describe_host() const {
         minknow_host_info *info = nullptr;
         minknow_error *err = nullptr;
-        detail::check(minknow_manager_describe_host(handle_.get(), &info, &err), err);
+        minknow_status status = minknow_manager_describe_host(handle_.get(), &info, &err);
+        detail::check(status, err);
         return detail::take(info);
     }
     std::vector<Position> positions() const {
         minknow_positions *list = nullptr;
         minknow_error *err = nullptr;
-        detail::check(minknow_manager_positions(handle_.get(), &list, &err), err);
+        minknow_status status = minknow_manager_positions(handle_.get(), &list, &err);
+        detail::check(status, err);
         return detail::take(list);
     }
     std::uint16_t basecaller_port() const {
         std::uint16_t port = 0;
         minknow_error *err = nullptr;
-        detail::check(minknow_manager_basecaller_port(handle_.get(), &port, &err), err);
+        minknow_status status = minknow_manager_basecaller_port(handle_.get(), &port, &err);
+        detail::check(status, err);
         return port;
     }
 
@@ -480,8 +490,9 @@ public:
         detail::CString c_method(method, "method");
         minknow_call *raw = nullptr;
         minknow_error *err = nullptr;
-        detail::check(minknow_call_start(handle_.get(), c_method.get(), timeout_ms, &raw, &err),
-                      err);
+        minknow_status status =
+            minknow_call_start(handle_.get(), c_method.get(), timeout_ms, &raw, &err);
+        detail::check(status, err);
         return Call(raw);
     }
 
