@@ -1,5 +1,6 @@
-//! The simulator's certificates, made fresh at every start: a server CA and leaf, and a client
-//! CA with one client certificate for tests to present.
+//! The simulator's certificates, made fresh at every start (or, with `--keep-identity`, kept in
+//! `--dir` and reused by a restart): a server CA and leaf, and a client CA with one client
+//! certificate for tests to present.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -38,23 +39,64 @@ pub struct LeafOptions<'a> {
     pub expired: bool,
 }
 
-/// Generates every certificate and writes the public parts (and the client key) to `dir`.
-pub fn generate(dir: &Path, leaf: &LeafOptions<'_>) -> io::Result<(ServerIdentity, CertFiles)> {
+/// Where a kept identity's server key lives (only written with `--keep-identity`).
+const SERVER_KEY: &str = "server.key";
+
+fn file_names(dir: &Path) -> CertFiles {
+    CertFiles {
+        ca: dir.join("ca.crt"),
+        client_ca: dir.join("client-ca.crt"),
+        client_certificate: dir.join("client.crt"),
+        client_key: dir.join("client.key"),
+    }
+}
+
+/// The identity kept in `dir` by an earlier start with `--keep-identity`, or `None` when there
+/// is none yet.
+pub fn load_kept(dir: &Path) -> io::Result<Option<(ServerIdentity, CertFiles)>> {
+    use rustls::pki_types::pem::PemObject;
+
+    let key_path = dir.join(SERVER_KEY);
+    if !key_path.exists() {
+        return Ok(None);
+    }
+    let files = file_names(dir);
+    let bad = |path: &Path, e: rustls::pki_types::pem::Error| {
+        io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
+    };
+    let one_cert = |path: &Path| -> io::Result<CertificateDer<'static>> {
+        read_pem_certificates(path)?.into_iter().next().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("{}: empty", path.display()))
+        })
+    };
+    let leaf = one_cert(&dir.join("server.crt"))?;
+    let ca = one_cert(&files.ca)?;
+    let client_ca = one_cert(&files.client_ca)?;
+    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| bad(&key_path, e))?;
+    Ok(Some((ServerIdentity { chain: vec![leaf, ca], key, client_ca }, files)))
+}
+
+/// Generates every certificate and writes the public parts (and the client key) to `dir`;
+/// with `keep`, the server key too, so that [`load_kept`] can find it all again.
+pub fn generate(
+    dir: &Path,
+    leaf: &LeafOptions<'_>,
+    keep: bool,
+) -> io::Result<(ServerIdentity, CertFiles)> {
     let now = SystemTime::now();
     let server_ca = make_ca("MinKNOW-Sim CA", now).map_err(to_io)?;
     let (leaf_cert, leaf_key) = make_server_leaf(&server_ca, leaf, now).map_err(to_io)?;
     let client_ca = make_ca("MinKNOW-Sim Client CA", now).map_err(to_io)?;
     let (client_cert, client_key) = make_client_leaf(&client_ca, now).map_err(to_io)?;
 
-    let files = CertFiles {
-        ca: dir.join("ca.crt"),
-        client_ca: dir.join("client-ca.crt"),
-        client_certificate: dir.join("client.crt"),
-        client_key: dir.join("client.key"),
-    };
+    let files = file_names(dir);
     files::write_atomic(&files.ca, server_ca.pem().as_bytes(), 0o644)?;
-    // The leaf alone, for tests that pin it; its key never leaves memory.
+    // The leaf alone, for tests that pin it. Its key stays in memory unless the identity is
+    // kept for a restart.
     files::write_atomic(&dir.join("server.crt"), leaf_cert.pem().as_bytes(), 0o644)?;
+    if keep {
+        files::write_atomic(&dir.join(SERVER_KEY), leaf_key.serialize_pem().as_bytes(), 0o600)?;
+    }
     files::write_atomic(&files.client_ca, client_ca.pem().as_bytes(), 0o644)?;
     let chain_pem = format!("{}{}", client_cert.pem(), client_ca.pem());
     files::write_atomic(&files.client_certificate, chain_pem.as_bytes(), 0o644)?;
@@ -145,4 +187,32 @@ pub fn subject_common_name(der: &[u8]) -> Option<String> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let cn = cert.subject().iter_common_name().next()?;
     cn.as_str().ok().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_identity_is_found_again() {
+        let dir = files::fresh_temp_dir("kept-identity-test").unwrap();
+        let leaf = LeafOptions { name: "localhost", expired: false };
+        assert!(load_kept(&dir).unwrap().is_none());
+        let (made, _) = generate(&dir, &leaf, true).unwrap();
+        let (kept, files) = load_kept(&dir).unwrap().expect("a kept identity");
+        assert_eq!(kept.chain, made.chain);
+        assert_eq!(kept.client_ca, made.client_ca);
+        assert_eq!(kept.key.secret_der(), made.key.secret_der());
+        assert!(files.client_key.is_file());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn without_keep_the_server_key_is_not_written() {
+        let dir = files::fresh_temp_dir("unkept-identity-test").unwrap();
+        let leaf = LeafOptions { name: "localhost", expired: false };
+        generate(&dir, &leaf, false).unwrap();
+        assert!(load_kept(&dir).unwrap().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

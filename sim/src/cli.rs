@@ -31,6 +31,12 @@ ports when ready.
   --token-rotate SECS       issue a new local token every SECS seconds (default 0: never)
   --token-grace SECS        keep accepting the previous local token for SECS after a
                             rotation (default 2)
+  --token-fault KIND:MS     at each rotation, leave the token file missing (KIND missing)
+                            or half written (KIND half) for MS milliseconds (1-10000)
+                            before the new file appears, as a careless rotation may
+  --keep-identity           with --dir: save the CAs, certificates, server key and ports
+                            there, and on a later start with the same --dir reuse them
+                            (same CA, same ports), as a restarted MinKNOW keeps its own
   --developer-token T       the developer token (default: random, in the ready line)
   --protocol-token T        the protocol token (default: random, in the ready line)
   --lifetime SECS           exit after SECS seconds (default 600, at most 86400)
@@ -72,6 +78,18 @@ impl AuthMode {
     }
 }
 
+/// How a rotation goes wrong, for fault tests (`--token-fault`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenFault {
+    /// The file is removed, then the new one appears `ms` later.
+    Missing { ms: u64 },
+    /// The file holds the first half of the new JSON for `ms`, then all of it.
+    Half { ms: u64 },
+}
+
+/// The longest a token file may stay broken: longer is no longer "briefly".
+pub const MAX_TOKEN_FAULT_MS: u64 = 10_000;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     pub listen: Vec<IpAddr>,
@@ -84,6 +102,8 @@ pub struct Options {
     pub trust_client_ca: Vec<PathBuf>,
     pub token_rotate_secs: u64,
     pub token_grace_secs: u64,
+    pub token_fault: Option<TokenFault>,
+    pub keep_identity: bool,
     pub developer_token: Option<String>,
     pub protocol_token: Option<String>,
     pub lifetime_secs: u64,
@@ -103,6 +123,8 @@ impl Default for Options {
             trust_client_ca: Vec::new(),
             token_rotate_secs: 0,
             token_grace_secs: 2,
+            token_fault: None,
+            keep_identity: false,
             developer_token: None,
             protocol_token: None,
             lifetime_secs: 600,
@@ -168,6 +190,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
             }
             "--token-rotate" => options.token_rotate_secs = seconds(&name, &value()?, 0)?,
             "--token-grace" => options.token_grace_secs = seconds(&name, &value()?, 0)?,
+            "--token-fault" => options.token_fault = Some(token_fault(&name, &value()?)?),
+            "--keep-identity" => flag(&name, inline, &mut options.keep_identity)?,
             "--developer-token" => options.developer_token = Some(token(&name, value()?)?),
             "--protocol-token" => options.protocol_token = Some(token(&name, value()?)?),
             "--lifetime" => options.lifetime_secs = seconds(&name, &value()?, 1)?,
@@ -195,6 +219,12 @@ fn finish(mut options: Options) -> Result<Options, UsageError> {
         if given && !options.has(mode) {
             return err(format!("{option} needs --auth {}", mode.name()));
         }
+    }
+    if options.token_fault.is_some() && options.token_rotate_secs == 0 {
+        return err("--token-fault needs --token-rotate");
+    }
+    if options.keep_identity && options.dir.is_none() {
+        return err("--keep-identity needs --dir (where the identity is kept)");
     }
     Ok(options)
 }
@@ -239,6 +269,26 @@ fn parse_modes(text: &str) -> Result<Vec<AuthMode>, UsageError> {
         }
     }
     Ok(modes)
+}
+
+fn token_fault(name: &str, text: &str) -> Result<TokenFault, UsageError> {
+    let parsed = text.split_once(':').and_then(|(kind, ms)| {
+        let ms = ms.parse::<u64>().ok().filter(|ms| (1..=MAX_TOKEN_FAULT_MS).contains(ms))?;
+        match kind {
+            "missing" => Some(TokenFault::Missing { ms }),
+            "half" => Some(TokenFault::Half { ms }),
+            _ => None,
+        }
+    });
+    parsed.map_or_else(
+        || {
+            err(format!(
+                "{name}: expected missing:MS or half:MS with MS from 1 to {MAX_TOKEN_FAULT_MS}, \
+                 got {text:?}"
+            ))
+        },
+        Ok,
+    )
 }
 
 fn count(name: &str, text: &str) -> Result<u32, UsageError> {
@@ -372,6 +422,30 @@ mod tests {
             .starts_with("--protocol-token"));
         assert!(error(&["--token-rotate", "5"]).starts_with("--token-rotate"));
         assert!(error(&["--exit-on-stdin-eof=1"]).starts_with("--exit-on-stdin-eof"));
+        assert!(error(&["--keep-identity"]).starts_with("--keep-identity"));
+        let rotating = ["--auth", "local-token", "--token-rotate", "2", "--token-fault"];
+        for bad in ["gone:5", "missing", "missing:0", "half:10001", "half:x"] {
+            let args: Vec<&str> = rotating.iter().copied().chain([bad]).collect();
+            assert!(error(&args).starts_with("--token-fault"), "{bad}");
+        }
+        assert!(error(&["--auth", "local-token", "--token-fault", "half:5"])
+            .starts_with("--token-fault"));
+    }
+
+    #[test]
+    fn token_faults_and_kept_identity() {
+        let options = run(&[
+            "--auth=local-token",
+            "--token-rotate=2",
+            "--token-fault=missing:300",
+            "--dir=/tmp/x",
+            "--keep-identity",
+        ])
+        .unwrap();
+        assert_eq!(options.token_fault, Some(TokenFault::Missing { ms: 300 }));
+        assert!(options.keep_identity);
+        let half = run(&["--auth=local-token", "--token-rotate=2", "--token-fault=half:50"]);
+        assert_eq!(half.unwrap().token_fault, Some(TokenFault::Half { ms: 50 }));
         assert!(error(&["--bogus"]).contains("--bogus"));
     }
 }

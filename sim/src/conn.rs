@@ -106,6 +106,19 @@ pub async fn bind_same_port(hosts: &[IpAddr]) -> io::Result<(u16, Vec<TcpListene
     Err(last_error.unwrap_or_else(|| io::Error::other("no listen address")))
 }
 
+/// Binds every host to the given `port` (a restart taking its old ports back).
+pub async fn bind_port(hosts: &[IpAddr], port: u16) -> io::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::with_capacity(hosts.len());
+    for host in hosts {
+        let addr = SocketAddr::new(*host, port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("binding {addr} again: {e}")))?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
 async fn try_bind(hosts: &[IpAddr]) -> io::Result<(u16, Vec<TcpListener>)> {
     let mut listeners = Vec::with_capacity(hosts.len());
     let mut port = 0;

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::auth::Authoriser;
 use crate::certs::{self, CertFiles, LeafOptions};
-use crate::cli::{AuthMode, Options};
+use crate::cli::{AuthMode, Options, TokenFault};
 use crate::conn;
 use crate::files;
 use crate::random;
@@ -19,6 +19,9 @@ use crate::serve::{self, Role};
 use crate::state::{self, Position, SimState};
 use crate::tls;
 use crate::token_file::{LocalTokens, SystemClock};
+
+/// Where `--keep-identity` records the ports, so that a restart binds the same ones.
+const PORTS_FILE: &str = "ports.json";
 
 /// How long servers get to finish open calls before the process just exits.
 const DRAIN_TIME: Duration = Duration::from_secs(1);
@@ -51,7 +54,12 @@ pub async fn run(options: Options) -> io::Result<()> {
 async fn serve_in(options: &Options, dir: &Path) -> io::Result<()> {
     let leaf =
         LeafOptions { name: &options.server_cert_name, expired: options.expired_server_cert };
-    let (identity, cert_files) = certs::generate(dir, &leaf)?;
+    let kept = if options.keep_identity { certs::load_kept(dir)? } else { None };
+    let reused = kept.is_some();
+    let (identity, cert_files) = match kept {
+        Some(kept) => kept,
+        None => certs::generate(dir, &leaf, options.keep_identity)?,
+    };
     let mut client_cas = vec![identity.client_ca.clone()];
     for path in &options.trust_client_ca {
         client_cas.extend(certs::read_pem_certificates(path)?);
@@ -59,7 +67,16 @@ async fn serve_in(options: &Options, dir: &Path) -> io::Result<()> {
     let configs = tls::server_configs(&identity, &client_cas)?;
     let tokens = make_tokens(options, dir)?;
 
-    let ports = bind_all(&options.listen, options.positions).await?;
+    let ports_file = dir.join(PORTS_FILE);
+    let ports = if reused && ports_file.exists() {
+        let layout = read_ports(&ports_file, options.positions)?;
+        bind_fixed(&options.listen, &layout).await?
+    } else {
+        bind_all(&options.listen, options.positions).await?
+    };
+    if options.keep_identity {
+        files::write_atomic(&ports_file, ports_json(&ports).to_string().as_bytes(), 0o644)?;
+    }
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let state = Arc::new(SimState {
         auth: Authoriser::new(
@@ -78,7 +95,7 @@ async fn serve_in(options: &Options, dir: &Path) -> io::Result<()> {
     let ready = ready_line(options, dir, &cert_files, &tokens, &ports, &state.positions);
     let servers = spawn_servers(ports, &configs, &state);
     if let Some(local) = &tokens.local {
-        tokio::spawn(rotate_tokens(local.clone(), shutdown_rx.clone()));
+        tokio::spawn(rotate_tokens(local.clone(), options.token_fault, shutdown_rx.clone()));
     }
     print_ready(&ready)?;
 
@@ -139,6 +156,54 @@ async fn bind_all(hosts: &[IpAddr], positions: u32) -> io::Result<Ports> {
         basecaller: conn::bind_same_port(hosts).await?,
         positions: bound,
     })
+}
+
+/// The ports a kept identity uses: manager, web manager, basecaller, then each position.
+fn ports_json(ports: &Ports) -> serde_json::Value {
+    let positions: Vec<u16> = ports.positions.iter().map(|(port, _)| *port).collect();
+    serde_json::json!({
+        "manager": ports.manager.0,
+        "manager_web": ports.manager_web.0,
+        "basecaller": ports.basecaller.0,
+        "positions": positions,
+    })
+}
+
+/// The port layout saved by an earlier start: manager, web manager, basecaller, positions.
+fn read_ports(path: &Path, positions: u32) -> io::Result<Vec<u16>> {
+    let bad = |why: &str| {
+        io::Error::new(io::ErrorKind::InvalidData, format!("{}: {why}", path.display()))
+    };
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path)?).map_err(|e| bad(&e.to_string()))?;
+    let port = |v: &serde_json::Value| v.as_u64().and_then(|n| u16::try_from(n).ok());
+    let mut layout = Vec::new();
+    for key in ["manager", "manager_web", "basecaller"] {
+        layout.push(port(&json[key]).ok_or_else(|| bad(&format!("no {key} port")))?);
+    }
+    let saved = json["positions"].as_array().ok_or_else(|| bad("no positions"))?;
+    if saved.len() != positions as usize {
+        return Err(bad(&format!(
+            "holds {} positions but --positions is {positions}; use a fresh --dir",
+            saved.len()
+        )));
+    }
+    for p in saved {
+        layout.push(port(p).ok_or_else(|| bad("a position port is not a port"))?);
+    }
+    Ok(layout)
+}
+
+/// Binds the saved layout again (a restart keeps its ports, as MinKNOW's are fixed).
+async fn bind_fixed(hosts: &[IpAddr], layout: &[u16]) -> io::Result<Ports> {
+    let mut bound = Vec::new();
+    for port in layout {
+        bound.push((*port, conn::bind_port(hosts, *port).await?));
+    }
+    let mut bound = bound.into_iter();
+    let mut next = || bound.next().expect("read_ports returns three ports and the positions");
+    let (manager, manager_web, basecaller) = (next(), next(), next());
+    Ok(Ports { manager, manager_web, basecaller, positions: bound.collect() })
 }
 
 /// Running positions X1..XN on their ports, then the stopped ones with no port.
@@ -216,7 +281,11 @@ fn print_ready(ready: &serde_json::Value) -> io::Result<()> {
     stdout.flush()
 }
 
-async fn rotate_tokens(tokens: Arc<LocalTokens>, mut shutdown: watch::Receiver<bool>) {
+async fn rotate_tokens(
+    tokens: Arc<LocalTokens>,
+    fault: Option<TokenFault>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let every = tokens.rotate_every();
     if every.is_zero() {
         return;
@@ -227,10 +296,31 @@ async fn rotate_tokens(tokens: Arc<LocalTokens>, mut shutdown: watch::Receiver<b
             _ = tokio::time::sleep(every) => {}
             _ = shutdown.wait_for(|down| *down) => return,
         }
-        if let Err(e) = tokens.rotate() {
+        if let Err(e) = rotate_once(&tokens, fault).await {
             eprintln!("minknow-sim: local token rotation failed: {e}");
         }
     }
+}
+
+/// One rotation. With a fault, the new token is already accepted while the file is missing or
+/// half written, as a rotation that is not atomic leaves it.
+async fn rotate_once(tokens: &LocalTokens, fault: Option<TokenFault>) -> io::Result<()> {
+    let Some(fault) = fault else {
+        return tokens.rotate();
+    };
+    let (token, issued) = tokens.rotate_ring();
+    let ms = match fault {
+        TokenFault::Missing { ms } => {
+            std::fs::remove_file(tokens.path())?;
+            ms
+        }
+        TokenFault::Half { ms } => {
+            tokens.write_half(&token, issued)?;
+            ms
+        }
+    };
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    tokens.publish(&token, issued)
 }
 
 async fn wait_for_exit(options: &Options) {

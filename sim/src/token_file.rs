@@ -146,9 +146,38 @@ impl LocalTokens {
         self.write_file(&token, now)
     }
 
+    /// The first half of a rotation: the ring accepts a new token (returned with its issue
+    /// time) before any file says so. [`LocalTokens::publish`] writes the file.
+    pub fn rotate_ring(&self) -> (String, SystemTime) {
+        let now = self.clock.now();
+        let token = random::token();
+        self.lock().rotate(token.clone(), now, self.grace);
+        (token, now)
+    }
+
+    /// Writes the file for a token from [`LocalTokens::rotate_ring`], atomically.
+    pub fn publish(&self, token: &str, issued: SystemTime) -> io::Result<()> {
+        self.write_file(token, issued)
+    }
+
+    /// Leaves the file holding the first half of its new contents, written in place, as a
+    /// rotation that is not atomic can be seen half way.
+    pub fn write_half(&self, token: &str, issued: SystemTime) -> io::Result<()> {
+        let json = token_json(token, issued + self.lifetime());
+        std::fs::write(&self.path, &json.as_bytes()[..json.len() / 2])
+    }
+
+    fn lifetime(&self) -> Duration {
+        if self.rotate.is_zero() {
+            UNROTATED_LIFETIME
+        } else {
+            self.rotate
+        }
+    }
+
     fn write_file(&self, token: &str, issued: SystemTime) -> io::Result<()> {
-        let lifetime = if self.rotate.is_zero() { UNROTATED_LIFETIME } else { self.rotate };
-        files::write_atomic(&self.path, token_json(token, issued + lifetime).as_bytes(), 0o600)
+        let json = token_json(token, issued + self.lifetime());
+        files::write_atomic(&self.path, json.as_bytes(), 0o600)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, TokenRing> {
@@ -253,6 +282,32 @@ mod tests {
         clock.advance(Duration::from_secs(2));
         assert_eq!(tokens.check(&first_token), None);
         assert_eq!(tokens.check(second_token), Some(LocalMatch::Current));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_faulty_rotation_accepts_the_new_token_before_the_file_is_whole() {
+        let dir = files::fresh_temp_dir("token-fault-test").unwrap();
+        let path = dir.join("local-token.json");
+        let clock = Arc::new(FakeClock(Mutex::new(at(3_000_000))));
+        let tokens = LocalTokens::create(
+            path.clone(),
+            Duration::from_secs(2),
+            Duration::from_secs(2),
+            clock,
+        )
+        .unwrap();
+        let (token, issued) = tokens.rotate_ring();
+        assert_eq!(tokens.check(&token), Some(LocalMatch::Current));
+        tokens.write_half(&token, issued).unwrap();
+        let half = std::fs::read(&path).unwrap();
+        assert!(serde_json::from_slice::<serde_json::Value>(&half).is_err());
+        tokens.publish(&token, issued).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["token"], token.as_str());
+        assert!(token_json(&token, issued + Duration::from_secs(2))
+            .starts_with(std::str::from_utf8(&half).unwrap()));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
