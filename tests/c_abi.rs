@@ -1,6 +1,7 @@
-//! The C API from C and C++: the header compiles (twice in one unit) as
-//! C11 and C++17 with warnings as errors, and `tests/c/test_abi.c`, linked
-//! against the built `libminknow_auth.so`, passes against a simulator.
+//! The C API from C and C++: the C header compiles (twice in one unit) as
+//! C11 and C++17, and minknow_auth.hpp as C++17, with warnings as errors;
+//! `tests/c/test_abi.c`, linked against the built `libminknow_auth.so`,
+//! passes against a simulator.
 //!
 //! The C program runs as its own process, so it may set and unset
 //! MinKNOW's environment variables without touching this test process.
@@ -62,6 +63,19 @@ fn header_compiles_twice_as_c11_and_cxx17() {
     let cxx_args: Vec<&str> =
         STRICT_CXX.iter().copied().chain([include.as_str(), "-x", "c++", "-c"]).collect();
     compile("g++", &cxx_args, &[&source, Path::new("-o"), &object]);
+}
+
+/// The C++17 header (with the C header, each twice) as the C++ suite
+/// compiles it: `bindings/cpp/tests/header_twice.cpp`.
+#[test]
+fn cxx_header_compiles_twice_as_cxx17() {
+    let dir = tempfile::tempdir().unwrap();
+    let include = format!("-I{}", root().join("include").display());
+    let source = root().join("bindings/cpp/tests/header_twice.cpp");
+    let object = dir.path().join("header_hpp.o");
+    let args: Vec<&str> =
+        STRICT_CXX.iter().copied().chain([include.as_str(), "-x", "c++", "-c"]).collect();
+    compile("g++", &args, &[&source, Path::new("-o"), &object]);
 }
 
 /// Build `tests/c/test_abi.c` into `dir`, linked with an rpath to the
