@@ -13,23 +13,20 @@
 //! Needs `python3` with grpcio: `pip install -r tests/interop/requirements.txt`.
 //! Without it these tests fail (they never skip).
 
-use std::ffi::{c_char, CStr, CString};
-use std::fmt;
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::ptr;
 use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use minknow_auth::ffi::buffer::*;
-use minknow_auth::ffi::call::*;
-use minknow_auth::ffi::channel::*;
-use minknow_auth::ffi::error::*;
-use minknow_auth::ffi::manager::*;
-use minknow_auth::ffi::options::*;
-use minknow_auth::Status;
+use common::ffi::{Position, Version};
+use common::proto::{Chunk, StreamRequest, StreamSummary, WhoAmIResponse};
+use common::proto::{BIDI_ECHO, CLIENT_STREAM, ECHO, SERVER_STREAM};
+use common::{Channel, Failure, Options, Status};
+use minknow_auth::ffi::options::minknow_local_token_mode;
 use prost::Message;
 
 const PYTHON: &str = "python3";
@@ -37,56 +34,9 @@ const PYTHON: &str = "python3";
 /// closing its stdin.
 const SERVER_LIFETIME_S: &str = "120";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-const CONNECT_TIMEOUT_MS: u32 = 10_000;
-const CALL_TIMEOUT_MS: u32 = 20_000;
-
-const ECHO: &str = "/minknow_sim.TestService/echo";
-const SERVER_STREAM: &str = "/minknow_sim.TestService/server_stream";
-const CLIENT_STREAM: &str = "/minknow_sim.TestService/client_stream";
-const BIDI_ECHO: &str = "/minknow_sim.TestService/bidi_echo";
-const WHOAMI: &str = "/minknow_sim.TestService/whoami";
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const CALL_TIMEOUT: Option<Duration> = Some(Duration::from_secs(20));
 const POSITIONS: &str = "/minknow_api.manager.ManagerService/flow_cell_positions";
-
-// ---------------------------------------------------------------------------
-// The test service's messages (proto/minknow_sim/test.proto).
-
-#[derive(Clone, PartialEq, Message)]
-struct Chunk {
-    #[prost(bytes = "vec", tag = "1")]
-    payload: Vec<u8>,
-    #[prost(uint32, tag = "2")]
-    sequence: u32,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct StreamRequest {
-    #[prost(uint32, tag = "1")]
-    count: u32,
-    #[prost(uint32, tag = "2")]
-    size: u32,
-    #[prost(uint32, tag = "3")]
-    interval_ms: u32,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct StreamSummary {
-    #[prost(uint32, tag = "1")]
-    count: u32,
-    #[prost(uint64, tag = "2")]
-    bytes: u64,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct WhoAmIResponse {
-    #[prost(string, tag = "1")]
-    token_header: String,
-    #[prost(string, tag = "2")]
-    token_kind: String,
-    #[prost(string, tag = "3")]
-    client_certificate_subject: String,
-    #[prost(uint32, tag = "4")]
-    port: u32,
-}
 
 // ---------------------------------------------------------------------------
 // Certificates, stubs and servers, made once per test process.
@@ -288,297 +238,20 @@ fn server(shape: Shape) -> &'static Server {
 }
 
 // ---------------------------------------------------------------------------
-// Safe wrappers over the C functions.
+// The library, through the shared C-ABI wrappers (tests/common/ffi.rs).
 
-/// A failed C call: the status, the gRPC status, and the message.
-struct Failure {
-    status: Status,
-    grpc: i32,
-    message: String,
+/// Options that read nothing from the environment, with a generous
+/// connect timeout (grpcio on a busy machine can be slow to answer).
+fn options() -> Options {
+    Options::new().connect_timeout(CONNECT_TIMEOUT)
 }
 
-impl fmt::Debug for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} (gRPC {}): {}", self.status, self.grpc, self.message)
-    }
-}
-
-fn borrowed_str(s: *const c_char) -> String {
-    assert!(!s.is_null(), "the library returned a NULL string");
-    // SAFETY: the library returns NUL-terminated strings it owns.
-    unsafe { CStr::from_ptr(s) }.to_str().expect("UTF-8").to_owned()
-}
-
-/// Turn a status and its error object into a Result, freeing the object.
-fn check(status: Status, err: *mut minknow_error) -> Result<Status, Failure> {
-    if err.is_null() {
-        assert!(
-            matches!(status, Status::Ok | Status::EndOfStream),
-            "status {status:?} without an error object"
-        );
-        return Ok(status);
-    }
-    let failure = Failure {
-        status: minknow_error_status(err),
-        grpc: minknow_error_grpc_status(err),
-        message: borrowed_str(minknow_error_message(err)),
-    };
-    minknow_error_free(err);
-    assert_eq!(failure.status, status, "the error object disagrees with the status returned");
-    Err(failure)
-}
-
-fn c(s: &str) -> CString {
-    CString::new(s).expect("no NUL")
-}
-
-fn c_path(path: &Path) -> CString {
-    c(path.to_str().expect("UTF-8 path"))
-}
-
-fn take_buffer(buffer: *mut minknow_buffer) -> Vec<u8> {
-    let len = minknow_buffer_len(buffer);
-    // SAFETY: the buffer is live and holds `len` bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(minknow_buffer_data(buffer), len) }.to_vec();
-    minknow_buffer_free(buffer);
-    bytes
-}
-
-struct Options(*mut minknow_options);
-
-impl Options {
-    /// Options that read nothing from this process's environment.
-    fn new() -> Options {
-        let mut raw = ptr::null_mut();
-        let mut err = ptr::null_mut();
-        check(minknow_options_new(&mut raw, &mut err), err).expect("options_new");
-        let options = Options(raw);
-        let mut err = ptr::null_mut();
-        check(minknow_options_set_use_environment(options.0, false, &mut err), err)
-            .expect("set_use_environment");
-        let mut err = ptr::null_mut();
-        check(minknow_options_set_connect_timeout_ms(options.0, CONNECT_TIMEOUT_MS, &mut err), err)
-            .expect("set_connect_timeout_ms");
-        options
-    }
-
-    fn ca(self, path: &Path) -> Options {
-        let mut err = ptr::null_mut();
-        check(minknow_options_add_ca_file(self.0, c_path(path).as_ptr(), &mut err), err)
-            .expect("add_ca_file");
-        self
-    }
-
-    fn client_certificate(self, chain: &Path, key: &Path) -> Options {
-        let (chain, key) = (c_path(chain), c_path(key));
-        let mut err = ptr::null_mut();
-        let status = minknow_options_set_client_certificate_files(
-            self.0,
-            chain.as_ptr(),
-            key.as_ptr(),
-            &mut err,
-        );
-        check(status, err).expect("set_client_certificate_files");
-        self
-    }
-
-    fn local_token(self, mode: minknow_local_token_mode) -> Options {
-        let mut err = ptr::null_mut();
-        check(minknow_options_set_local_token_mode(self.0, mode as i32, &mut err), err)
-            .expect("set_local_token_mode");
-        self
-    }
-
-    fn developer_token(self, token: &str) -> Options {
-        let mut err = ptr::null_mut();
-        check(minknow_options_set_developer_token(self.0, c(token).as_ptr(), &mut err), err)
-            .expect("set_developer_token");
-        self
-    }
-}
-
-impl Drop for Options {
-    fn drop(&mut self) {
-        minknow_options_free(self.0);
-    }
-}
-
-#[derive(Debug)]
-struct Channel(*mut minknow_channel);
-
-/// The version the server reports, as the library decoded it.
-#[derive(Debug, PartialEq)]
-struct Version {
-    major: i32,
-    minor: i32,
-    patch: i32,
-    full: String,
-    bream: String,
-    distribution: String,
-}
-
-#[derive(Debug, PartialEq)]
-struct Position {
-    name: String,
-    state: i32,
-    state_name: String,
-    port: u16,
-    error_info: String,
-    is_simulated: bool,
+fn text(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
 }
 
 fn connect(host: &str, port: u16, options: &Options) -> Result<Channel, Failure> {
-    let mut raw = ptr::null_mut();
-    let mut err = ptr::null_mut();
-    let status = minknow_connect(c(host).as_ptr(), i32::from(port), options.0, &mut raw, &mut err);
-    check(status, err)?;
-    assert!(!raw.is_null());
-    Ok(Channel(raw))
-}
-
-fn version_of(info: *mut minknow_version_info) -> Version {
-    let version = Version {
-        major: minknow_version_info_major(info),
-        minor: minknow_version_info_minor(info),
-        patch: minknow_version_info_patch(info),
-        full: borrowed_str(minknow_version_info_full(info)),
-        bream: borrowed_str(minknow_version_info_bream(info)),
-        distribution: borrowed_str(minknow_version_info_distribution(info)),
-    };
-    minknow_version_info_free(info);
-    version
-}
-
-impl Channel {
-    fn version(&self) -> Result<Version, Failure> {
-        let mut info = ptr::null_mut();
-        let mut err = ptr::null_mut();
-        check(minknow_manager_version(self.0, &mut info, &mut err), err)?;
-        Ok(version_of(info))
-    }
-
-    fn position_version(&self) -> Result<Version, Failure> {
-        let mut info = ptr::null_mut();
-        let mut err = ptr::null_mut();
-        check(minknow_position_version(self.0, &mut info, &mut err), err)?;
-        Ok(version_of(info))
-    }
-
-    fn positions(&self) -> Result<Vec<Position>, Failure> {
-        let mut list = ptr::null_mut();
-        let mut err = ptr::null_mut();
-        check(minknow_manager_positions(self.0, &mut list, &mut err), err)?;
-        let positions = (0..minknow_positions_count(list))
-            .map(|i| Position {
-                name: borrowed_str(minknow_positions_name(list, i)),
-                state: minknow_positions_state(list, i),
-                state_name: borrowed_str(minknow_positions_state_name(list, i)),
-                port: minknow_positions_secure_port(list, i),
-                error_info: borrowed_str(minknow_positions_error_info(list, i)),
-                is_simulated: minknow_positions_is_simulated(list, i),
-            })
-            .collect();
-        minknow_positions_free(list);
-        Ok(positions)
-    }
-
-    fn open_position(&self, name: &str) -> Result<Channel, Failure> {
-        let mut raw = ptr::null_mut();
-        let mut err = ptr::null_mut();
-        check(minknow_channel_open_position(self.0, c(name).as_ptr(), &mut raw, &mut err), err)?;
-        Ok(Channel(raw))
-    }
-
-    fn open_basecaller(&self) -> Result<Channel, Failure> {
-        let mut raw = ptr::null_mut();
-        let mut err = ptr::null_mut();
-        check(minknow_channel_open_basecaller(self.0, &mut raw, &mut err), err)?;
-        Ok(Channel(raw))
-    }
-
-    fn port(&self) -> u16 {
-        minknow_channel_port(self.0)
-    }
-
-    fn unary(&self, method: &str, request: &[u8]) -> Result<Vec<u8>, Failure> {
-        let mut reply = ptr::null_mut();
-        let mut err = ptr::null_mut();
-        let status = minknow_unary(
-            self.0,
-            c(method).as_ptr(),
-            request.as_ptr(),
-            request.len(),
-            CALL_TIMEOUT_MS,
-            &mut reply,
-            &mut err,
-        );
-        check(status, err)?;
-        Ok(take_buffer(reply))
-    }
-
-    fn whoami(&self) -> WhoAmIResponse {
-        let reply = self.unary(WHOAMI, &[]).expect("whoami");
-        WhoAmIResponse::decode(reply.as_slice()).expect("decode whoami")
-    }
-
-    fn start(&self, method: &str) -> Call {
-        let mut raw = ptr::null_mut();
-        let mut err = ptr::null_mut();
-        check(
-            minknow_call_start(self.0, c(method).as_ptr(), CALL_TIMEOUT_MS, &mut raw, &mut err),
-            err,
-        )
-        .expect("call_start");
-        Call(raw)
-    }
-}
-
-impl Drop for Channel {
-    fn drop(&mut self) {
-        minknow_channel_free(self.0);
-    }
-}
-
-struct Call(*mut minknow_call);
-
-// SAFETY: the C API allows a call to be used from several threads at once
-// (send/recv/cancel); it is freed only when the last user drops it.
-unsafe impl Send for Call {}
-unsafe impl Sync for Call {}
-
-impl Call {
-    fn send(&self, message: &[u8]) -> Result<(), Failure> {
-        let mut err = ptr::null_mut();
-        check(minknow_call_send(self.0, message.as_ptr(), message.len(), &mut err), err).map(drop)
-    }
-
-    fn close_send(&self) {
-        let mut err = ptr::null_mut();
-        check(minknow_call_close_send(self.0, &mut err), err).expect("close_send");
-    }
-
-    /// The next message, or None at the end of the stream.
-    fn recv(&self) -> Result<Option<Vec<u8>>, Failure> {
-        let mut message = ptr::null_mut();
-        let mut err = ptr::null_mut();
-        match check(minknow_call_recv(self.0, &mut message, &mut err), err)? {
-            Status::EndOfStream => {
-                assert!(message.is_null(), "END_OF_STREAM with a message");
-                Ok(None)
-            }
-            _ => Ok(Some(take_buffer(message))),
-        }
-    }
-
-    fn cancel(&self) {
-        minknow_call_cancel(self.0);
-    }
-}
-
-impl Drop for Call {
-    fn drop(&mut self) {
-        minknow_call_free(self.0);
-    }
+    Channel::connect(host, i32::from(port), options)
 }
 
 // ---------------------------------------------------------------------------
@@ -608,21 +281,21 @@ fn identity(who: &WhoAmIResponse) -> (&str, &str, &str) {
 }
 
 fn options_for(shape: Shape, mode: Mode) -> Options {
-    let options = Options::new().ca(&shape.file("ca.crt"));
+    let options = options().ca(text(&shape.file("ca.crt")));
     match mode {
         // The certificate alone must authenticate: no token goes with it.
         Mode::ClientCert => options
-            .client_certificate(&fixture().client("client.crt"), &fixture().client("client.key"))
-            .local_token(minknow_local_token_mode::Off),
+            .cert(text(&fixture().client("client.crt")), text(&fixture().client("client.key")))
+            .local_token_mode(minknow_local_token_mode::Off),
         // AUTO: the host is local, so the library asks the manager for the
         // token file and reads it.
-        Mode::LocalToken => options.local_token(minknow_local_token_mode::Auto),
+        Mode::LocalToken => options.local_token_mode(minknow_local_token_mode::Auto),
     }
 }
 
 /// Several messages ping-pong on bidi_echo, then close_send ends the stream.
 fn bidi_ping_pong(channel: &Channel, context: &str) {
-    let call = channel.start(BIDI_ECHO);
+    let call = channel.start(BIDI_ECHO, CALL_TIMEOUT).expect("call_start");
     for sequence in 0..5 {
         let sent = Chunk { payload: format!("ping {sequence} {context}").into_bytes(), sequence };
         call.send(&sent.encode_to_vec()).unwrap_or_else(|f| panic!("{context}: send: {f:?}"));
@@ -630,7 +303,7 @@ fn bidi_ping_pong(channel: &Channel, context: &str) {
         let reply = reply.unwrap_or_else(|| panic!("{context}: stream ended at {sequence}"));
         assert_eq!(Chunk::decode(reply.as_slice()).expect("chunk"), sent, "{context}");
     }
-    call.close_send();
+    call.close_send().expect("close_send");
     let end = call.recv().unwrap_or_else(|f| panic!("{context}: final recv: {f:?}"));
     assert_eq!(end, None, "{context}: expected END_OF_STREAM after close_send");
 }
@@ -643,7 +316,7 @@ fn run_case(shape: Shape, host: &str, mode: Mode) {
         .unwrap_or_else(|f| panic!("{context}: connect to port {port}: {f:?}"));
     assert_eq!(manager.port(), port, "{context}");
 
-    let version = manager.version().unwrap_or_else(|f| panic!("{context}: version: {f:?}"));
+    let version = manager.manager_version().unwrap_or_else(|f| panic!("{context}: version: {f:?}"));
     assert_eq!(version, expected_version(), "{context}");
 
     let positions = manager.positions().unwrap_or_else(|f| panic!("{context}: positions: {f:?}"));
@@ -655,7 +328,9 @@ fn run_case(shape: Shape, host: &str, mode: Mode) {
             state_name: "running".into(),
             port: position_port,
             error_info: String::new(),
-            is_simulated: true,
+            simulated: true,
+            integrated: false,
+            parent: String::new(),
         },
         Position {
             name: "X2".into(),
@@ -663,7 +338,9 @@ fn run_case(shape: Shape, host: &str, mode: Mode) {
             state_name: "hardware_removed".into(),
             port: 0,
             error_info: "no device is connected".into(),
-            is_simulated: false,
+            simulated: false,
+            integrated: false,
+            parent: String::new(),
         },
     ];
     assert_eq!(positions, expected, "{context}: positions (sent in two pages)");
@@ -680,7 +357,7 @@ fn run_case(shape: Shape, host: &str, mode: Mode) {
 
     let request = Chunk { payload: format!("unary {context}").into_bytes(), sequence: 7 };
     let reply = manager
-        .unary(ECHO, &request.encode_to_vec())
+        .unary(ECHO, &request.encode_to_vec(), CALL_TIMEOUT)
         .unwrap_or_else(|f| panic!("{context}: echo: {f:?}"));
     assert_eq!(Chunk::decode(reply.as_slice()).expect("chunk"), request, "{context}");
     let who = manager.whoami();
@@ -730,20 +407,20 @@ matrix! {
 /// Connect to the regen server with a token, trusting `ca`.
 fn connect_regen(ca: &str) -> Result<Channel, Failure> {
     let server = server(Shape::Regen);
-    let options = Options::new().ca(&Shape::Regen.file(ca));
+    let options = options().ca(text(&Shape::Regen.file(ca)));
     connect("127.0.0.1", server.port("manager", Mode::LocalToken, "127.0.0.1"), &options)
 }
 
 #[test]
 fn regenerated_ca_bundle_old_then_new_verifies() {
     let channel = connect_regen("bundle_old_new.pem").expect("connect with [old, new] CAs");
-    assert_eq!(channel.version().expect("version"), expected_version());
+    assert_eq!(channel.manager_version().expect("version"), expected_version());
 }
 
 #[test]
 fn regenerated_ca_bundle_new_then_old_verifies() {
     let channel = connect_regen("bundle_new_old.pem").expect("connect with [new, old] CAs");
-    assert_eq!(channel.version().expect("version"), expected_version());
+    assert_eq!(channel.manager_version().expect("version"), expected_version());
 }
 
 #[test]
@@ -788,10 +465,10 @@ fn foreign_ca_is_refused() {
 fn connect_with_client(chain: &str, key: &str) -> Result<(Channel, u16), Failure> {
     let server = server(Shape::San);
     let port = server.port("manager", Mode::ClientCert, "127.0.0.1");
-    let options = Options::new()
-        .ca(&Shape::San.file("ca.crt"))
-        .client_certificate(&fixture().client(chain), &fixture().client(key))
-        .local_token(minknow_local_token_mode::Off);
+    let options = options()
+        .ca(text(&Shape::San.file("ca.crt")))
+        .cert(text(&fixture().client(chain)), text(&fixture().client(key)))
+        .local_token_mode(minknow_local_token_mode::Off);
     connect("127.0.0.1", port, &options).map(|channel| (channel, port))
 }
 
@@ -837,8 +514,9 @@ fn no_client_certificate_on_a_certificate_port_fails_at_connect() {
 fn no_credentials_are_refused() {
     let server = server(Shape::V1);
     let port = server.port("manager", Mode::LocalToken, "127.0.0.1");
-    let options =
-        Options::new().ca(&Shape::V1.file("ca.crt")).local_token(minknow_local_token_mode::Off);
+    let options = options()
+        .ca(text(&Shape::V1.file("ca.crt")))
+        .local_token_mode(minknow_local_token_mode::Off);
     let failure = connect("127.0.0.1", port, &options).expect_err("connected without auth");
     assert_eq!(failure.status, Status::Unauthenticated, "{failure:?}");
     assert_eq!(failure.grpc, 16, "{failure:?}");
@@ -849,10 +527,10 @@ fn no_credentials_are_refused() {
 fn developer_token_is_sent_to_manager_and_position() {
     let server = server(Shape::V1);
     let port = server.port("manager", Mode::LocalToken, "::1");
-    let options = Options::new()
-        .ca(&Shape::V1.file("ca.crt"))
+    let options = options()
+        .ca(text(&Shape::V1.file("ca.crt")))
         .developer_token(server.str("developer_token"))
-        .local_token(minknow_local_token_mode::Off);
+        .local_token_mode(minknow_local_token_mode::Off);
     let manager = connect("::1", port, &options).expect("connect");
     assert_eq!(identity(&manager.whoami()), ("local-auth", "developer", ""));
     let position = manager.open_position("X1").expect("open X1");
@@ -879,10 +557,10 @@ fn token_channel(shape: Shape, host: &str) -> Channel {
 #[test]
 fn server_stream_delivers_every_message_in_order() {
     let channel = token_channel(Shape::San, "127.0.0.1");
-    let call = channel.start(SERVER_STREAM);
+    let call = channel.start(SERVER_STREAM, CALL_TIMEOUT).expect("call_start");
     let request = StreamRequest { count: 20, size: 1000, interval_ms: 0 };
     call.send(&request.encode_to_vec()).expect("send");
-    call.close_send();
+    call.close_send().expect("close_send");
     for sequence in 0..20u32 {
         let message = call.recv().expect("recv").expect("a message");
         let chunk = Chunk::decode(message.as_slice()).expect("chunk");
@@ -895,12 +573,12 @@ fn server_stream_delivers_every_message_in_order() {
 #[test]
 fn client_stream_counts_what_was_sent() {
     let channel = token_channel(Shape::CnOnly, "::1");
-    let call = channel.start(CLIENT_STREAM);
+    let call = channel.start(CLIENT_STREAM, CALL_TIMEOUT).expect("call_start");
     for sequence in 0..7 {
         let chunk = Chunk { payload: vec![1; 100 + sequence as usize], sequence };
         call.send(&chunk.encode_to_vec()).expect("send");
     }
-    call.close_send();
+    call.close_send().expect("close_send");
     let reply = call.recv().expect("recv").expect("the summary");
     let summary = StreamSummary::decode(reply.as_slice()).expect("summary");
     assert_eq!(summary, StreamSummary { count: 7, bytes: (100..107).sum() });
@@ -910,9 +588,9 @@ fn client_stream_counts_what_was_sent() {
 #[test]
 fn cancel_from_another_thread_ends_an_open_stream() {
     let channel = token_channel(Shape::V1, "localhost");
-    let call = channel.start(POSITIONS);
+    let call = channel.start(POSITIONS, CALL_TIMEOUT).expect("call_start");
     call.send(&[]).expect("send");
-    call.close_send();
+    call.close_send().expect("close_send");
     // Both pages arrive, then the server holds the stream open.
     for _ in 0..2 {
         assert!(call.recv().expect("a page").is_some());
@@ -932,7 +610,7 @@ fn cancel_from_another_thread_ends_an_open_stream() {
 fn large_messages_pass_both_ways() {
     let channel = token_channel(Shape::San, "127.0.0.1");
     let request = Chunk { payload: vec![0x5a; 12 * 1024 * 1024], sequence: 1 };
-    let reply = channel.unary(ECHO, &request.encode_to_vec()).expect("12 MiB echo");
+    let reply = channel.unary(ECHO, &request.encode_to_vec(), CALL_TIMEOUT).expect("12 MiB echo");
     assert_eq!(Chunk::decode(reply.as_slice()).expect("chunk"), request);
 }
 
