@@ -52,22 +52,33 @@ pub fn tls_end(err: &(dyn StdError + 'static)) -> Option<TlsEnd> {
             return Some(TlsEnd::Error(tls.to_string()));
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                return Some(TlsEnd::Error(tls.to_string()));
+            if let Some(end) = io_end(io) {
+                return Some(end);
             }
-            // h2 keeps only the kind and text of an I/O error, so a server's
-            // alert reaches a call as InvalidData with rustls's words.
-            if let Some(text) = received_alert_text(io) {
-                return Some(TlsEnd::Error(text));
-            }
-            use std::io::ErrorKind::{BrokenPipe, ConnectionReset, UnexpectedEof};
-            if matches!(io.kind(), UnexpectedEof | BrokenPipe | ConnectionReset) {
-                return Some(TlsEnd::Closed);
+        }
+        // h2's error has no `source()`: its I/O error is only reachable
+        // through `get_io` (a stream whose connection dropped ends here).
+        if let Some(io) = e.downcast_ref::<h2::Error>().and_then(h2::Error::get_io) {
+            if let Some(end) = io_end(io) {
+                return Some(end);
             }
         }
         next = e.source();
     }
     None
+}
+
+fn io_end(io: &std::io::Error) -> Option<TlsEnd> {
+    if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        return Some(TlsEnd::Error(tls.to_string()));
+    }
+    // h2 keeps only the kind and text of an I/O error, so a server's alert
+    // reaches a call as InvalidData with rustls's words.
+    if let Some(text) = received_alert_text(io) {
+        return Some(TlsEnd::Error(text));
+    }
+    use std::io::ErrorKind::{BrokenPipe, ConnectionReset, UnexpectedEof};
+    matches!(io.kind(), UnexpectedEof | BrokenPipe | ConnectionReset).then_some(TlsEnd::Closed)
 }
 
 /// rustls's text for a fatal alert from the peer ("received fatal alert:
@@ -106,6 +117,26 @@ pub fn from_status(status: &tonic::Status, target: &str, method: &str) -> Error 
             Status::TlsFailed,
             status.code(),
             format!("{target} {method}: TLS failed after the handshake: {why}"),
+        );
+    }
+    // The connection dropped under the call (the server was killed, or
+    // drained after a GOAWAY and closed): tonic says UNKNOWN, or CANCELLED
+    // when hyper saw the connection close before the request went out
+    // (nothing else cancels a call locally: a stream's own cancel does not
+    // come through here). gRPC C-core says UNAVAILABLE, what callers retry on.
+    let closed = match status.code() {
+        tonic::Code::Unknown | tonic::Code::Internal => {
+            status.source().and_then(tls_end) == Some(TlsEnd::Closed)
+        }
+        tonic::Code::Cancelled => status.source().is_some(),
+        _ => false,
+    };
+    if closed {
+        let why = status.source().map(chain_text).unwrap_or_default();
+        return Error::with_grpc(
+            Status::Unavailable,
+            tonic::Code::Unavailable,
+            format!("{target} {method}: UNAVAILABLE: the connection was lost: {why}"),
         );
     }
     let code = status.code();
@@ -202,6 +233,31 @@ mod tests {
         assert_eq!(tls_end(&err), Some(TlsEnd::Error(text.into())));
         let other = Wrapper(io::Error::new(io::ErrorKind::InvalidData, "frame too big"));
         assert_eq!(tls_end(&other), None);
+    }
+
+    /// What a stream sees when the server is killed under it: hyper's body
+    /// error over the TLS EOF, which tonic reports as UNKNOWN.
+    #[test]
+    fn a_connection_lost_under_a_call_is_unavailable() {
+        for kind in [io::ErrorKind::UnexpectedEof, io::ErrorKind::ConnectionReset] {
+            let eof = Wrapper(io::Error::new(kind, "peer closed connection"));
+            let status = tonic::Status::from_error(Box::new(eof));
+            assert_eq!(status.code(), tonic::Code::Unknown);
+            let err = from_status(&status, "127.0.0.1:9502", "/a.B/c");
+            assert_eq!(err.status(), Status::Unavailable, "{kind:?}: {}", err.message());
+            assert_eq!(err.grpc(), Some(tonic::Code::Unavailable));
+            assert!(err.message().starts_with("127.0.0.1:9502 /a.B/c: UNAVAILABLE"));
+            assert!(err.message().contains("peer closed connection"), "{}", err.message());
+        }
+        // hyper's "connection closed" before the request went out.
+        let mut status = tonic::Status::cancelled("operation was canceled");
+        status.set_source(std::sync::Arc::new(Wrapper(io::Error::other("connection closed"))));
+        assert_eq!(from_status(&status, "h:1", "/a.B/c").status(), Status::Unavailable);
+        // A status the server sent has no source: its code stands.
+        let sent = tonic::Status::unknown("handler failed");
+        assert_eq!(from_status(&sent, "h:1", "/a.B/c").status(), Status::RpcFailed);
+        let sent = tonic::Status::cancelled("server gave up");
+        assert_eq!(from_status(&sent, "h:1", "/a.B/c").status(), Status::Cancelled);
     }
 
     #[test]
