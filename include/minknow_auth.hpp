@@ -40,6 +40,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -514,6 +515,57 @@ private:
 
     detail::Owned<minknow_channel, minknow_channel_free> handle_;
 };
+
+// Receives the library's log messages: the level and the text (valid for
+// the call only; it never holds a token, key or certificate).
+using LogHandler = std::function<void(minknow_log_level level, std::string_view message)>;
+
+namespace detail {
+
+inline void deliver_log(void *handler, std::int32_t level, const char *message) {
+    try {
+        (*static_cast<LogHandler *>(handler))(static_cast<minknow_log_level>(level),
+                                              message ? message : "");
+    } catch (...) {
+        // An exception must not unwind into the library's Rust frames.
+    }
+}
+
+inline void destroy_log_handler(void *handler) { delete static_cast<LogHandler *>(handler); }
+
+}  // namespace detail
+
+// Send log messages up to max_level to `handler` (minknow_set_log_callback),
+// replacing the previous handler (destroyed once no message is being
+// delivered to it) and MINKNOW_AUTH_LOG's stderr logging. The handler is
+// called from any thread, several at once: it must be thread-safe and must
+// not call into the library; an exception it throws is dropped. An empty
+// handler or MINKNOW_LOG_LEVEL_OFF stops logging. A level outside the enum
+// throws INVALID_ARGUMENT.
+inline void set_log_handler(minknow_log_level max_level, LogHandler handler) {
+    if (max_level < MINKNOW_LOG_LEVEL_OFF || max_level > MINKNOW_LOG_LEVEL_TRACE) {
+        throw Error(MINKNOW_STATUS_INVALID_ARGUMENT, -1,
+                    "argument `max_level` = " + std::to_string(static_cast<int>(max_level)) +
+                        " is not a minknow_log_level");
+    }
+    minknow_error *err = nullptr;
+    if (!handler || max_level == MINKNOW_LOG_LEVEL_OFF) {
+        minknow_status status =
+            minknow_set_log_callback(MINKNOW_LOG_LEVEL_OFF, nullptr, nullptr, nullptr, &err);
+        detail::check(status, err);
+        return;
+    }
+    auto owned = std::make_unique<LogHandler>(std::move(handler));
+    minknow_status status =
+        minknow_set_log_callback(static_cast<std::int32_t>(max_level), &detail::deliver_log,
+                                 owned.get(), &detail::destroy_log_handler, &err);
+    detail::check(status, err);  // on failure nothing was installed: owned frees it
+    owned.release();             // the library owns it now and destroys it
+}
+
+// Stop logging (the handler is destroyed once no message is being
+// delivered to it).
+inline void stop_logging() { set_log_handler(MINKNOW_LOG_LEVEL_OFF, nullptr); }
 
 // The library's version at run time, "MAJOR.MINOR.PATCH".
 inline std::string library_version() { return minknow_auth_version(); }
