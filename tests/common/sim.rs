@@ -170,6 +170,21 @@ impl Sim {
     pub fn stderr(&self) -> String {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
     }
+
+    /// Kill the simulator at once (SIGKILL: no GOAWAY, connections just drop) and reap it.
+    pub fn kill_now(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stop the simulator gracefully (SIGTERM: it sends GOAWAY, drains for about a second and
+    /// exits) and reap it; panics if it is still running after `limit`.
+    pub fn terminate(&mut self, limit: Duration) {
+        // SAFETY: kill(2) on the pid of a child we started and have not reaped.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let exited = wait_until(limit, || matches!(self.child.try_wait(), Ok(Some(_))));
+        assert!(exited, "minknow-sim did not exit within {limit:?} of SIGTERM");
+    }
 }
 
 impl Drop for Sim {
