@@ -76,6 +76,13 @@ mk_connect <- function(host = "localhost", port = NULL, ca = NULL, cert = NULL,
     }
     cert <- mk_path_or_pem(cert, "cert")
     key <- mk_path_or_pem(key, "key")
+    if (is.null(cert) != is.null(key)) {
+        stop(minknow_error(
+            "INCOMPLETE_IDENTITY",
+            sprintf("a client certificate needs both 'cert' and 'key'; only '%s' was given",
+                    if (is.null(key)) "cert" else "key"),
+            status = 208L, call = sys.call()))
+    }
     token <- mk_string_or_null(token, "token")
     protocol_token <- mk_string_or_null(protocol_token, "protocol_token")
     server_name <- mk_string_or_null(server_name, "server_name")

@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,10 +390,31 @@ static void run_op(job *j) {
     }
 }
 
+/* R handles SIGPIPE by raising an R error from the signal handler, a
+ * longjmp on whichever thread wrote to a closed socket. The library's I/O
+ * threads write to sockets (a TLS close_notify or an HTTP/2 frame after
+ * the peer went away) and do not block SIGPIPE themselves, so every
+ * thread that calls into the library, and so every thread the library
+ * spawns from it (its runtime is created on first use and threads
+ * inherit the signal mask), has SIGPIPE blocked: a write then fails with
+ * EPIPE instead. Returns the previous mask for sigpipe_restore. */
+static sigset_t sigpipe_block(void) {
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    return old;
+}
+
+static void sigpipe_restore(sigset_t old) {
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void *job_thread(void *arg) {
     job *j = (job *) arg;
     int abandoned;
 
+    (void) sigpipe_block();
     run_op(j);
     pthread_mutex_lock(&j->mu);
     j->done = 1;
@@ -887,14 +909,19 @@ SEXP mk_c_stream(SEXP conn, SEXP method, SEXP timeout_ms) {
     int c_timeout = int_arg(timeout_ms, "timeout");
     int wrong;
     mk_handle *h = handle_get(conn, H_CHANNEL, &wrong);
+    sigset_t mask;
     job *j;
 
     if (h == NULL) return closed_failure(wrong, "connection");
     j = job_new(OP_NONE);
     if (j == NULL) return oom_failure();
-    /* minknow_call_start never blocks: no thread needed. */
+    /* minknow_call_start never blocks: no thread needed. SIGPIPE is
+     * blocked around it in case it is what starts the library's runtime
+     * (in a forked child). */
+    mask = sigpipe_block();
     j->st = minknow_call_start((minknow_channel *) h->ptr, c_method, (uint32_t) c_timeout,
                                &j->call, &j->err);
+    sigpipe_restore(mask);
     return job_finish(j, conv_call);
 }
 
