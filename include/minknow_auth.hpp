@@ -159,14 +159,13 @@ private:
 // As CString, but an empty string becomes NULL (the C "not given").
 class OptionalCString {
 public:
-    OptionalCString(std::string_view text, const char *what) : text_(text, what) {
-        empty_ = text.empty();
-    }
+    OptionalCString(std::string_view text, const char *what)
+        : text_(text, what), empty_(text.empty()) {}
     const char *get() const noexcept { return empty_ ? nullptr : text_.get(); }
 
 private:
     CString text_;
-    bool empty_ = true;
+    bool empty_;
 };
 
 inline Bytes take(minknow_buffer *buffer) {
@@ -220,7 +219,8 @@ inline std::vector<Position> take(minknow_positions *list) {
 }  // namespace detail
 
 // Connection options (minknow_options_*). Setters return the object so
-// they chain, on a named object or a temporary:
+// they chain, on a named object (a reference to it) or a temporary (the
+// object itself, moved, so nothing can dangle):
 //
 //   minknow::Options options;
 //   options.add_ca_file(ca).developer_token(token);
@@ -239,12 +239,18 @@ public:
         detail::CString c_path(path, "path");
         return apply(minknow_options_add_ca_file(handle_.get(), c_path.get(), &err_));
     }
-    Options &&add_ca_file(std::string_view path) && { return std::move(add_ca_file(path)); }
+    Options add_ca_file(std::string_view path) && {
+        add_ca_file(path);
+        return std::move(*this);
+    }
 
     Options &add_ca_pem(ByteView pem) & {
         return apply(minknow_options_add_ca_pem(handle_.get(), pem.data, pem.size, &err_));
     }
-    Options &&add_ca_pem(ByteView pem) && { return std::move(add_ca_pem(pem)); }
+    Options add_ca_pem(ByteView pem) && {
+        add_ca_pem(pem);
+        return std::move(*this);
+    }
 
     Options &client_certificate_files(std::string_view chain_path, std::string_view key_path) & {
         detail::CString chain(chain_path, "chain_path");
@@ -252,8 +258,9 @@ public:
         return apply(minknow_options_set_client_certificate_files(handle_.get(), chain.get(),
                                                                   key.get(), &err_));
     }
-    Options &&client_certificate_files(std::string_view chain_path, std::string_view key_path) && {
-        return std::move(client_certificate_files(chain_path, key_path));
+    Options client_certificate_files(std::string_view chain_path, std::string_view key_path) && {
+        client_certificate_files(chain_path, key_path);
+        return std::move(*this);
     }
 
     Options &client_certificate_pem(ByteView chain, ByteView key) & {
@@ -261,48 +268,61 @@ public:
                                                                 chain.size, key.data, key.size,
                                                                 &err_));
     }
-    Options &&client_certificate_pem(ByteView chain, ByteView key) && {
-        return std::move(client_certificate_pem(chain, key));
+    Options client_certificate_pem(ByteView chain, ByteView key) && {
+        client_certificate_pem(chain, key);
+        return std::move(*this);
     }
 
     Options &developer_token(std::string_view token) & {
         detail::CString c_token(token, "token");
         return apply(minknow_options_set_developer_token(handle_.get(), c_token.get(), &err_));
     }
-    Options &&developer_token(std::string_view token) && {
-        return std::move(developer_token(token));
+    Options developer_token(std::string_view token) && {
+        developer_token(token);
+        return std::move(*this);
     }
 
     Options &protocol_token(std::string_view token) & {
         detail::CString c_token(token, "token");
         return apply(minknow_options_set_protocol_token(handle_.get(), c_token.get(), &err_));
     }
-    Options &&protocol_token(std::string_view token) && { return std::move(protocol_token(token)); }
+    Options protocol_token(std::string_view token) && {
+        protocol_token(token);
+        return std::move(*this);
+    }
 
     Options &local_token_mode(minknow_local_token_mode mode) & {
         return apply(minknow_options_set_local_token_mode(handle_.get(),
                                                           static_cast<std::int32_t>(mode), &err_));
     }
-    Options &&local_token_mode(minknow_local_token_mode mode) && {
-        return std::move(local_token_mode(mode));
+    Options local_token_mode(minknow_local_token_mode mode) && {
+        local_token_mode(mode);
+        return std::move(*this);
     }
 
     Options &server_name(std::string_view name) & {
         detail::CString c_name(name, "name");
         return apply(minknow_options_set_server_name(handle_.get(), c_name.get(), &err_));
     }
-    Options &&server_name(std::string_view name) && { return std::move(server_name(name)); }
+    Options server_name(std::string_view name) && {
+        server_name(name);
+        return std::move(*this);
+    }
 
     Options &use_environment(bool use) & {
         return apply(minknow_options_set_use_environment(handle_.get(), use, &err_));
     }
-    Options &&use_environment(bool use) && { return std::move(use_environment(use)); }
+    Options use_environment(bool use) && {
+        use_environment(use);
+        return std::move(*this);
+    }
 
     Options &connect_timeout_ms(std::uint32_t timeout_ms) & {
         return apply(minknow_options_set_connect_timeout_ms(handle_.get(), timeout_ms, &err_));
     }
-    Options &&connect_timeout_ms(std::uint32_t timeout_ms) && {
-        return std::move(connect_timeout_ms(timeout_ms));
+    Options connect_timeout_ms(std::uint32_t timeout_ms) && {
+        connect_timeout_ms(timeout_ms);
+        return std::move(*this);
     }
 
     explicit operator bool() const noexcept { return handle_ != nullptr; }

@@ -21,6 +21,11 @@ static_assert(std::is_nothrow_move_constructible_v<Call> &&
 static_assert(std::is_nothrow_move_constructible_v<Options> &&
               std::is_nothrow_move_assignable_v<Options>);
 
+// Setters on a named Options return a reference to it; on a temporary they
+// return the object itself (moved), so a chained temporary cannot dangle.
+static_assert(std::is_same_v<decltype(std::declval<Options &>().add_ca_file("")), Options &>);
+static_assert(std::is_same_v<decltype(Options().add_ca_file("").server_name("")), Options>);
+
 TEST(MovedFrom, Channel) {
     Channel manager = connect_guest();
     Channel taken = std::move(manager);
