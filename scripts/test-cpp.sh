@@ -58,7 +58,7 @@ step "GoogleTest suite under ASan + UBSan"
 # which some containers forbid): a known leak must be reported.
 printf '#include <cstdlib>\nint main() { void *volatile p = std::malloc(64); p = nullptr; return 0; }\n' \
     >"$work/leak.cpp"
-c++ -fsanitize=address,undefined -g -O0 "$work/leak.cpp" -o "$work/leak"
+"${CXX:-c++}" -fsanitize=address,undefined -g -O0 "$work/leak.cpp" -o "$work/leak"
 if ASAN_OPTIONS=detect_leaks=1 "$work/leak" 2>"$work/leak.log" ||
     ! grep -q 'detected memory leaks' "$work/leak.log"; then
     cat "$work/leak.log" >&2
