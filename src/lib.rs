@@ -10,12 +10,14 @@
 //! - [`channel`]: TLS connections, eager connect, child channels.
 //! - [`call`]: raw-bytes calls of every kind.
 //! - [`manager`]: typed helpers for the manager's RPCs.
+//! - [`diagnose`]: why a connection works or not, step by step.
 //! - [`ffi`]: the C ABI.
 
 pub mod calendar;
 pub mod call;
 pub mod channel;
 pub mod credentials;
+pub mod diagnose;
 pub mod env;
 pub mod error;
 pub mod ffi;

@@ -63,6 +63,17 @@ impl Dialer {
     /// Open a TLS connection to `port` on this dialer's host.
     pub async fn dial(&self, port: u16) -> Result<TlsStream<TcpStream>, DialError> {
         let tcp = self.dial_tcp(port).await?;
+        self.handshake(tcp, port).await
+    }
+
+    /// The TLS handshake over a connected `tcp` stream to `port`, insisting
+    /// on HTTP/2. Apart from [`Dialer::dial`] so diagnostics can report
+    /// each step on its own.
+    pub async fn handshake(
+        &self,
+        tcp: TcpStream,
+        port: u16,
+    ) -> Result<TlsStream<TcpStream>, DialError> {
         let handshake = self.tls.connect(self.server_name.clone(), tcp);
         let tls = match tokio::time::timeout(self.timeout, handshake).await {
             Err(_) => return Err(tls_timeout(self.timeout)),

@@ -6,7 +6,7 @@
 //! - [`client_cert`]: offering the client identity, v1 certificates included.
 
 pub mod client_cert;
-mod name;
+pub(crate) mod name;
 pub mod verifier;
 
 #[cfg(test)]

@@ -118,17 +118,36 @@ impl ServerVerifier {
         sent: &[Certificate<'_>],
         trusted: &[Certificate<'_>],
         now: i64,
-    ) -> Result<(), String> {
+    ) -> Result<usize, String> {
         // A pinned leaf: the trusted file is this very certificate.
-        if trusted.iter().any(|t| t.der == leaf.der) {
-            return Ok(());
+        if let Some(i) = trusted.iter().position(|t| t.der == leaf.der) {
+            return Ok(i);
         }
         let search = PathSearch { verifier: self, sent, trusted, now };
         let mut notes = Vec::new();
-        if search.find_issuer(leaf, 0, &mut Vec::new(), &mut notes) {
-            return Ok(());
+        if let Some(i) = search.find_issuer(leaf, 0, &mut Vec::new(), &mut notes) {
+            return Ok(i);
         }
         Err(chain_failure(leaf, trusted, &notes))
+    }
+
+    /// Which trusted certificate (its index in the list given to
+    /// [`ServerVerifier::new`]) anchors the server's chain at `now` (Unix
+    /// seconds), or why none does. Only the path is checked, not the
+    /// leaf's dates, name or purpose: diagnostics use it to say which CA
+    /// verified a server, or to tell a wrong CA from a regenerated one.
+    pub fn trusted_anchor(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: i64,
+    ) -> Result<usize, String> {
+        let leaf = Certificate::parse(end_entity)
+            .map_err(|e| format!("server certificate is not a valid X.509 certificate: {e}"))?;
+        let sent = parse_all(intermediates)?;
+        let trusted: Vec<Certificate<'_>> =
+            self.trusted.iter().filter_map(|c| Certificate::parse(c).ok()).collect();
+        self.check_chain(&leaf, &sent, &trusted, now)
     }
 
     /// Verify `child`'s signature with an issuer's public key, choosing the
@@ -172,24 +191,24 @@ struct PathSearch<'v, 'c> {
 }
 
 impl PathSearch<'_, '_> {
-    /// True when `cert` chains to a trusted CA. `depth` counts the
-    /// intermediates below `cert`'s issuer; `used` holds the indexes of sent
-    /// certificates already on the path; `notes` collects why candidates
-    /// failed, for the message.
+    /// The index of the trusted CA that `cert` chains to, if any. `depth`
+    /// counts the intermediates below `cert`'s issuer; `used` holds the
+    /// indexes of sent certificates already on the path; `notes` collects
+    /// why candidates failed, for the message.
     fn find_issuer(
         &self,
         cert: &Certificate<'_>,
         depth: usize,
         used: &mut Vec<usize>,
         notes: &mut Vec<String>,
-    ) -> bool {
+    ) -> Option<usize> {
         // Every trusted CA with the issuer's name, not only the first.
         for (i, ca) in self.trusted.iter().enumerate() {
             if ca.subject != cert.issuer {
                 continue;
             }
             match self.check_issuer(ca, cert, depth) {
-                Ok(()) => return true,
+                Ok(()) => return Some(i),
                 Err(why) => {
                     notes.push(format!("trusted CA #{} {}: {why}", i + 1, ca.subject_text()))
                 }
@@ -198,7 +217,7 @@ impl PathSearch<'_, '_> {
 
         if depth >= MAX_INTERMEDIATES {
             notes.push(format!("path longer than {MAX_INTERMEDIATES} intermediates"));
-            return false;
+            return None;
         }
         for (i, next) in self.sent.iter().enumerate() {
             if next.subject != cert.issuer || used.contains(&i) {
@@ -212,16 +231,16 @@ impl PathSearch<'_, '_> {
                 continue;
             }
             // An intermediate that is itself trusted ends the path.
-            if self.trusted.iter().any(|t| t.der == next.der) {
-                return true;
+            if let Some(t) = self.trusted.iter().position(|t| t.der == next.der) {
+                return Some(t);
             }
             used.push(i);
-            if self.find_issuer(next, depth + 1, used, notes) {
-                return true;
+            if let Some(t) = self.find_issuer(next, depth + 1, used, notes) {
+                return Some(t);
             }
             used.pop();
         }
-        false
+        None
     }
 
     /// May `issuer` have issued `child`, with `depth` intermediates below?
