@@ -9,7 +9,7 @@ LIBDIR := $(abspath $(TARGET_DIR))/debug
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
 PREFIX ?= /usr/local
 
-.PHONY: all build demo test test-deps lint header clean release install test-cpp test-go
+.PHONY: all build demo test test-deps lint header clean release install test-cpp test-go bench bench-smoke
 
 all: build
 
@@ -64,6 +64,15 @@ test-cpp: release
 # library and the simulator (the script builds both first).
 test-go:
 	bindings/go/test.sh
+
+# Benchmarks against grpc++ and Python minknow_api (see BENCHMARKS.md):
+# release build, 5 interleaved rounds, bench/results/latest.json.
+# bench-smoke: a few seconds on the debug build, checks every client ran.
+bench:
+	python3 bench/bench.py $(BENCH_ARGS)
+
+bench-smoke:
+	python3 bench/bench.py --smoke
 
 clean:
 	$(CARGO) clean
