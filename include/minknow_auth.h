@@ -401,7 +401,9 @@ const char *minknow_status_name(minknow_status status);
 // previous callback (whose `destroy`, if any, is called once no message
 // is being delivered to it), and stderr logging from `MINKNOW_AUTH_LOG`.
 // A NULL `callback` or `MINKNOW_LOG_LEVEL_OFF` stops logging (and
-// destroys `user_data` at once if `destroy` is given). Messages name the
+// destroys `user_data` at once if `destroy` is given). `user_data` is
+// the library's from this call on: on every error too, `destroy` is
+// called before returning. Messages name the
 // source and step (CA file tried, token source chosen, dial phase); they
 // never hold a token, key or certificate. Never blocks on the network.
 // Errors: INVALID_ARGUMENT (level out of range).

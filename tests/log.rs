@@ -85,6 +85,11 @@ fn steps_are_logged_without_secrets_and_user_data_is_destroyed_once() {
     assert_eq!(status, Status::Ok);
     assert_eq!(*DESTROYED.lock().unwrap(), 1, "removing the callback destroys its user data");
 
-    let bad = minknow_set_log_callback(9, Some(collect), ptr::null_mut(), None, ptr::null_mut());
+    // A bad level is refused, and the user data is still destroyed: the
+    // call took ownership of it.
+    let orphan = Box::into_raw(Box::new(Collected { lines: Mutex::new(Vec::new()) }));
+    let bad =
+        minknow_set_log_callback(9, Some(collect), orphan.cast(), Some(destroy), ptr::null_mut());
     assert_eq!(bad, Status::InvalidArgument);
+    assert_eq!(*DESTROYED.lock().unwrap(), 2, "a refused callback's user data is destroyed");
 }

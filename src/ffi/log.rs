@@ -54,7 +54,9 @@ impl Drop for CallbackSink {
 /// previous callback (whose `destroy`, if any, is called once no message
 /// is being delivered to it), and stderr logging from `MINKNOW_AUTH_LOG`.
 /// A NULL `callback` or `MINKNOW_LOG_LEVEL_OFF` stops logging (and
-/// destroys `user_data` at once if `destroy` is given). Messages name the
+/// destroys `user_data` at once if `destroy` is given). `user_data` is
+/// the library's from this call on: on every error too, `destroy` is
+/// called before returning. Messages name the
 /// source and step (CA file tried, token source chosen, dial phase); they
 /// never hold a token, key or certificate. Never blocks on the network.
 /// Errors: INVALID_ARGUMENT (level out of range).
@@ -67,12 +69,18 @@ pub extern "C" fn minknow_set_log_callback(
     err: *mut *mut minknow_error,
 ) -> Status {
     run(err, || {
-        let level = Level::from_number(max_level).ok_or_else(|| {
-            Error::new(
+        let Some(level) = Level::from_number(max_level) else {
+            // This function owns `user_data` from the start (STYLE: a
+            // consuming function takes ownership before any early return).
+            if let Some(destroy) = destroy {
+                // SAFETY: the caller's destroy function, called once.
+                unsafe { destroy(user_data) };
+            }
+            return Err(Error::new(
                 Status::InvalidArgument,
                 format!("argument `max_level` = {max_level} is not a minknow_log_level"),
-            )
-        })?;
+            ));
+        };
         match callback {
             Some(callback) if level != Level::Off => {
                 let sink = CallbackSink { callback, user_data, destroy };
