@@ -152,3 +152,14 @@ whoami <- function(conn) {
          client_certificate_subject = pb_string(f, 3),
          port = pb_field(f, 4, 0))
 }
+
+# The project's proto/ directory, for the RProtoBuf tests.
+proto_dir <- function() {
+    dir <- Sys.getenv("MINKNOW_PROTO_DIR")
+    if (!nzchar(dir) || !file.exists(file.path(dir, "minknow_api", "manager.proto"))) {
+        stop("MINKNOW_PROTO_DIR must name the libminknow_auth tree's proto/ ",
+             "directory (holding minknow_api/manager.proto); got '", dir, "'",
+             call. = FALSE)
+    }
+    normalizePath(dir)
+}
