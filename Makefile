@@ -74,6 +74,12 @@ bench:
 bench-smoke:
 	python3 bench/bench.py --smoke
 
+# The R package (bindings/r/minknowauth): R CMD build, R CMD check
+# --no-manual, and its testthat suite against the simulator.
+.PHONY: test-r
+test-r: build
+	bindings/r/test.sh $(TARGET_DIR)/debug/minknow-sim $(TARGET_DIR)/debug
+
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
