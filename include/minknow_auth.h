@@ -376,6 +376,39 @@ minknow_status minknow_channel_open_basecaller(const minknow_channel *channel,
                                                minknow_channel **out_channel,
                                                minknow_error **err);
 
+// Diagnose a connection to the MinKNOW manager on `host` at `port` (or
+// `MINKNOW_PORT_DEFAULT`) with `options` (NULL: all defaults), the way
+// `minknow_connect` would connect, and describe it as JSON: the
+// environment variables seen, the CA files tried in order and what each
+// gave, the client certificate (subject, issuer, key usages, validity),
+// which token applies and why, then each step of the dial (TCP, TLS with
+// the server certificate and the trusted CA that verified it, HTTP/2, the
+// unauthenticated `local_authentication_token_path` call, the
+// authenticated `get_version_info` call), stopping at the first failure,
+// whose likely cause and fix are in the report's `diagnosis` object
+// (`step`, `cause`, `message`, `fix`; `null` when everything worked).
+// The layout is described in README.md ("When it does not connect") and
+// marked by `"schema": "minknow-auth-doctor/1"`.
+//
+// A failed connection is not an error of this function: it returns
+// MINKNOW_STATUS_OK with the failure in the report. On success
+// `*out_report` owns a `minknow_buffer` holding the UTF-8 JSON text; its
+// bytes are followed by a NUL byte that `minknow_buffer_len` does not
+// count, so `(const char *)minknow_buffer_data(report)` is also a C
+// string. Free it with `minknow_buffer_free`. The report names files,
+// variables and token sources, never a token, key or certificate body.
+//
+// Blocks for up to the connect timeout of `options` (10 s unless set)
+// for all the network steps together. May be called from any thread.
+// Errors: NULL_ARGUMENT (`host`, `out_report`), INVALID_ARGUMENT (non-UTF-8
+// host, a port out of range), INTERNAL (the runtime could not start),
+// PANIC.
+minknow_status minknow_diagnose(const char *host,
+                                int32_t port,
+                                const minknow_options *options,
+                                minknow_buffer **out_report,
+                                minknow_error **err);
+
 // The status of `error`. `MINKNOW_STATUS_NULL_ARGUMENT` if `error` is NULL.
 // Never blocks.
 minknow_status minknow_error_status(const minknow_error *error);

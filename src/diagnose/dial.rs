@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -64,6 +65,7 @@ pub async fn run(report: &mut Report, material: &Material, options: &ConnectOpti
     };
 
     let Some(dialer) = dialer(report, material, options, &seen) else { return };
+    let dialer = Arc::new(dialer);
     let Some(tcp) = tcp(report, &host, port, deadline).await else { return };
     let Some(tls) = tls(report, &state, &dialer, tcp, port, deadline).await else { return };
     let Some(grpc) = http2(report, &state, &dialer, tls, port, deadline).await else { return };
@@ -309,31 +311,45 @@ fn certificate_cause(state: &State<'_>) -> Cause {
     Cause::ServerCertificateRejected
 }
 
-/// A connector that hands tonic the connection already made, once.
+/// A connector that hands tonic the connection already made, then dials
+/// afresh like the library's own connector if tonic reconnects (after the
+/// server dropped the first connection), so a later failure keeps its
+/// real reason.
 #[derive(Clone)]
-struct Made(Arc<Mutex<Option<TlsStream<TcpStream>>>>);
+struct Made {
+    first: Arc<Mutex<Option<TlsStream<TcpStream>>>>,
+    dialer: Arc<Dialer>,
+    port: u16,
+}
+
+type Io = TokioIo<TlsStream<TcpStream>>;
 
 impl tower::Service<http::Uri> for Made {
-    type Response = TokioIo<TlsStream<TcpStream>>;
-    type Error = io::Error;
-    type Future = std::future::Ready<Result<Self::Response, io::Error>>;
+    type Response = Io;
+    type Error = DialError;
+    type Future = Pin<Box<dyn Future<Output = Result<Io, DialError>> + Send>>;
 
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), io::Error>> {
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), DialError>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, _: http::Uri) -> Self::Future {
-        let stream = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
-        std::future::ready(stream.map(TokioIo::new).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::NotConnected, "the diagnostic connection was lost")
-        }))
+        let first = self.first.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let dialer = Arc::clone(&self.dialer);
+        let port = self.port;
+        Box::pin(async move {
+            match first {
+                Some(stream) => Ok(TokioIo::new(stream)),
+                None => dialer.dial(port).await.map(TokioIo::new),
+            }
+        })
     }
 }
 
 async fn http2(
     report: &mut Report,
     state: &State<'_>,
-    dialer: &Dialer,
+    dialer: &Arc<Dialer>,
     tls: TlsStream<TcpStream>,
     port: u16,
     deadline: Instant,
@@ -348,7 +364,7 @@ async fn http2(
             return None;
         }
     };
-    let made = Made(Arc::new(Mutex::new(Some(tls))));
+    let made = Made { first: Arc::new(Mutex::new(Some(tls))), dialer: Arc::clone(dialer), port };
     let connect = endpoint.connect_with_connector(made);
     match timeout(remaining(deadline), connect).await {
         Ok(Ok(channel)) => {

@@ -25,8 +25,9 @@ use crate::error::Result;
 
 pub use cause::Cause;
 
-/// The version of the JSON layout, in the report's `schema` field.
-pub const SCHEMA: &str = "minknow-auth-doctor/1";
+/// The version of the JSON layout, in the report's `schema` field. Not
+/// `pub`: cbindgen would put a `pub const` in the C header.
+const SCHEMA: &str = "minknow-auth-doctor/1";
 
 /// One step of the dial, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -27,6 +27,7 @@ mod boundary;
 pub mod buffer;
 pub mod call;
 pub mod channel;
+pub mod diagnose;
 pub mod error;
 pub mod log;
 pub mod manager;
