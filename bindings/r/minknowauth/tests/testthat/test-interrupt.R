@@ -67,3 +67,33 @@ test_that("an interrupt cancels a blocked mk_call", {
     expect_match(result, "^RESULT interrupted ")
     expect_true(any(out == "AFTER 6.3.7-sim "), info = paste(out, collapse = "\n"))
 })
+
+test_that("an interrupt ends a connect that would wait for its timeout", {
+    sim <- start_sim()
+    # A TCP listener on 127.0.0.1 (an OS-chosen port) that never answers
+    # the TLS handshake, for at most 60 s.
+    python <- Sys.which("python3")
+    expect_true(nzchar(python), info = "python3 is needed for a silent listener")
+    silent <- processx::process$new(python, c("-c", paste(
+        "import socket, time",
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(8)",
+        "print(s.getsockname()[1], flush=True); time.sleep(60)", sep = "\n")),
+        stdout = "|", cleanup = TRUE)
+    withr::defer(silent$kill())
+    line <- character()
+    deadline <- Sys.time() + 20
+    while (length(line) == 0L && silent$is_alive() && Sys.time() < deadline) {
+        silent$poll_io(500)
+        line <- silent$read_output_lines(n = 1)
+    }
+    port <- suppressWarnings(as.integer(line[1]))
+    expect_true(!is.na(port) && port > 0L)
+    out <- run_interrupted(sim, c(
+        "  cat('WAITING\\n')",
+        sprintf("  mk_connect('127.0.0.1', %d, ca = '%s', timeout = 60)", port, sim$ca)))
+    result <- grep("^RESULT", out, value = TRUE)
+    expect_length(result, 1L)
+    expect_match(result, "^RESULT interrupted ")
+    expect_lt(as.numeric(sub("^RESULT interrupted ", "", result)), 10)
+    expect_true(any(out == "AFTER 6.3.7-sim "), info = paste(out, collapse = "\n"))
+})
