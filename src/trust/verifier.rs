@@ -452,6 +452,22 @@ mod tests {
     }
 
     #[test]
+    fn trusted_anchor_names_the_ca_that_verified() {
+        let old = test_certs::rcgen_ca("MinKNOW", Some(true));
+        let current = test_certs::rcgen_ca("MinKNOW", Some(true));
+        let other = test_certs::rcgen_ca("Someone else", Some(true));
+        let leaf = leaf_of(&current, "localhost", &[]);
+        let v = verifier(&[&other.cert, &old.cert, &current.cert]);
+        assert_eq!(v.trusted_anchor(&leaf.cert, &[], NOW), Ok(2));
+        let v = verifier(&[&old.cert]);
+        let why = v.trusted_anchor(&leaf.cert, &[], NOW).unwrap_err();
+        assert!(why.contains("signature did not verify"), "{why}");
+        // A pinned leaf is its own anchor.
+        let v = verifier(&[&other.cert, &leaf.cert]);
+        assert_eq!(v.trusted_anchor(&leaf.cert, &[], NOW), Ok(1));
+    }
+
+    #[test]
     fn empty_trust_is_no_trusted_ca() {
         let e = ServerVerifier::new(Vec::new(), &rustls::crypto::ring::default_provider());
         assert_eq!(e.unwrap_err().status(), Status::NoTrustedCa);
