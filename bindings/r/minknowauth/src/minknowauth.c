@@ -51,6 +51,39 @@ typedef struct mk_handle {
 
 static pthread_mutex_t g_refs = PTHREAD_MUTEX_INITIALIZER;
 
+/* R handles SIGPIPE by raising an R error from the signal handler, a
+ * longjmp on whichever thread wrote to a closed socket. The library's I/O
+ * threads write to sockets (a TLS close_notify or an HTTP/2 frame after
+ * the peer went away) and do not block SIGPIPE themselves, so every
+ * thread that calls into the library, and so every thread the library
+ * spawns from it (its runtime is created on first use and threads
+ * inherit the signal mask), has SIGPIPE blocked: a write then fails with
+ * EPIPE instead. Returns the previous mask for sigpipe_restore. */
+static sigset_t sigpipe_block(void) {
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    return old;
+}
+
+/* Restore the mask, first discarding a SIGPIPE that became pending while
+ * it was blocked (a write on this thread), which would otherwise be
+ * delivered, and raise an R error, on restoring. */
+static void sigpipe_restore(sigset_t old) {
+    sigset_t pending, pipe_only;
+    struct timespec zero = {0, 0};
+
+    sigemptyset(&pending);
+    if (!sigismember(&old, SIGPIPE) && sigpending(&pending) == 0 &&
+        sigismember(&pending, SIGPIPE)) {
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        (void) sigtimedwait(&pipe_only, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void handle_retain(mk_handle *h) {
     pthread_mutex_lock(&g_refs);
     h->refs++;
@@ -59,17 +92,20 @@ static void handle_retain(mk_handle *h) {
 
 static void handle_release(mk_handle *h) {
     int last;
+    sigset_t mask;
 
     if (h == NULL) return;
     pthread_mutex_lock(&g_refs);
     last = (--h->refs == 0);
     pthread_mutex_unlock(&g_refs);
     if (!last) return;
+    mask = sigpipe_block();
     if (h->type == H_CHANNEL) {
         minknow_channel_free((minknow_channel *) h->ptr);
     } else {
         minknow_call_free((minknow_call *) h->ptr);
     }
+    sigpipe_restore(mask);
     free(h);
 }
 
@@ -388,26 +424,6 @@ static void run_op(job *j) {
         j->st = minknow_call_recv(call, &j->buf, &j->err);
         break;
     }
-}
-
-/* R handles SIGPIPE by raising an R error from the signal handler, a
- * longjmp on whichever thread wrote to a closed socket. The library's I/O
- * threads write to sockets (a TLS close_notify or an HTTP/2 frame after
- * the peer went away) and do not block SIGPIPE themselves, so every
- * thread that calls into the library, and so every thread the library
- * spawns from it (its runtime is created on first use and threads
- * inherit the signal mask), has SIGPIPE blocked: a write then fails with
- * EPIPE instead. Returns the previous mask for sigpipe_restore. */
-static sigset_t sigpipe_block(void) {
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    return old;
-}
-
-static void sigpipe_restore(sigset_t old) {
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void *job_thread(void *arg) {
@@ -943,6 +959,7 @@ SEXP mk_c_send(SEXP stream, SEXP message) {
 }
 
 SEXP mk_c_close_send(SEXP stream) {
+    sigset_t mask;
     int wrong;
     mk_handle *h = handle_get(stream, H_CALL, &wrong);
     job *j;
@@ -950,7 +967,9 @@ SEXP mk_c_close_send(SEXP stream) {
     if (h == NULL) return closed_failure(wrong, "stream");
     j = job_new(OP_NONE);
     if (j == NULL) return oom_failure();
+    mask = sigpipe_block();
     j->st = minknow_call_close_send((minknow_call *) h->ptr, &j->err);
+    sigpipe_restore(mask);
     return job_finish(j, conv_true);
 }
 
@@ -977,6 +996,7 @@ SEXP mk_c_recv(SEXP stream) {
 }
 
 SEXP mk_c_cancel(SEXP stream) {
+    sigset_t mask;
     int wrong;
     mk_handle *h = handle_get(stream, H_CALL, &wrong);
 
@@ -984,7 +1004,9 @@ SEXP mk_c_cancel(SEXP stream) {
         if (wrong) return closed_failure(wrong, "stream");
         return Rf_ScalarLogical(FALSE); /* closed: nothing to cancel */
     }
+    mask = sigpipe_block();
     minknow_call_cancel((minknow_call *) h->ptr);
+    sigpipe_restore(mask);
     return Rf_ScalarLogical(TRUE);
 }
 
