@@ -4,7 +4,7 @@
 //! protocol token from `PROTOCOL_TOKEN`.
 
 use std::ffi::OsStr;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use crate::env::{self, Env};
 
@@ -124,10 +124,12 @@ fn env_flag_is_on(value: &OsStr) -> bool {
     !matches!(text.trim(), "" | "0" | "no")
 }
 
-/// Whether `host` names this machine: `localhost` and
-/// `localhost.localdomain` (any case, trailing dot allowed), any IPv4
-/// loopback address, `::1` in any spelling (bracketed, expanded, or
-/// IPv4-mapped), or one of `own_names` (the machine's host names).
+/// Whether `host` names this machine as the reference client decides it:
+/// `localhost` and `localhost.localdomain` (any case, trailing dot
+/// allowed), `127.0.0.1` and `::1` in any spelling (bracketed, expanded,
+/// IPv4-mapped), or one of `own_names` (the machine's host names). Other
+/// loopback addresses (127.0.0.2, ...) are not: the local token goes only
+/// where the reference client would send it, unless forced.
 pub fn is_local_host(host: &str, own_names: &[String]) -> bool {
     let host = host.trim();
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
@@ -143,10 +145,8 @@ pub fn is_local_host(host: &str, own_names: &[String]) -> bool {
 
 fn is_loopback(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+        IpAddr::V4(v4) => v4 == Ipv4Addr::LOCALHOST,
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped() == Some(Ipv4Addr::LOCALHOST),
     }
 }
 
@@ -182,7 +182,6 @@ mod tests {
             "localhost.",
             "localhost.localdomain",
             "127.0.0.1",
-            "127.1.2.3",
             "::1",
             "[::1]",
             "0:0:0:0:0:0:0:1",
@@ -196,9 +195,18 @@ mod tests {
 
     #[test]
     fn other_hosts_are_not_local() {
-        for host in
-            ["10.0.0.5", "::2", "example.org", "localhost.example.org", "seq-host-02", "", "::"]
-        {
+        for host in [
+            "10.0.0.5",
+            "::2",
+            "example.org",
+            "localhost.example.org",
+            "seq-host-02",
+            "",
+            "::",
+            "127.0.0.2",
+            "127.1.2.3",
+            "::ffff:127.0.0.2",
+        ] {
             assert!(!is_local_host(host, &names()), "{host} should not be local");
         }
     }
