@@ -6,7 +6,8 @@
 //! one, and handles made in the parent report `ForkedHandle` instead of
 //! hanging on a runtime whose threads are gone.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, Once};
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
@@ -24,7 +25,7 @@ const WORKERS: usize = 2;
 
 /// The runtime of this process, created on first use.
 pub fn handle() -> Result<Handle> {
-    let pid = std::process::id();
+    let pid = process_id();
     let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(current) = slot.as_ref() {
         if current.pid == pid {
@@ -44,16 +45,53 @@ pub fn handle() -> Result<Handle> {
 
 fn build() -> Result<Runtime> {
     Builder::new_multi_thread()
-        .worker_threads(WORKERS)
+        .worker_threads(std::env::var("MKA_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(WORKERS)) // EXPERIMENT
         .thread_name("minknow-auth-io")
+        .on_thread_start(block_sigpipe)
         .enable_all()
         .build()
         .map_err(|e| Error::new(Status::Internal, format!("cannot start the I/O runtime: {e}")))
 }
 
+/// This process's id, cached: `getpid` is a system call, and every call
+/// through the C API asks (twice). 0 means "not known yet".
+static PID: AtomicU32 = AtomicU32::new(0);
+static FORGET_PID_IN_CHILD: Once = Once::new();
+
+extern "C" fn forget_pid() {
+    // In the child of a fork: async-signal-safe, just a store.
+    PID.store(0, Ordering::Relaxed);
+}
+
+/// A write to a socket the peer has closed raises SIGPIPE on the writing
+/// thread unless the signal is blocked there (vectored writes have no
+/// MSG_NOSIGNAL). The host program may keep SIGPIPE's default action
+/// (terminate) or, like R, handle it in ways that must not run on our
+/// threads, so the I/O threads block it and get EPIPE instead.
+fn block_sigpipe() {
+    // SAFETY: plain libc calls on a local signal set, for this thread only.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
 /// The id of this process, recorded by handles to detect a fork.
 pub fn process_id() -> u32 {
-    std::process::id()
+    let pid = PID.load(Ordering::Relaxed);
+    if pid != 0 {
+        return pid;
+    }
+    FORGET_PID_IN_CHILD.call_once(|| {
+        // SAFETY: registers a handler that only stores to an atomic; fork()
+        // runs it in the child, so the child asks the kernel again.
+        unsafe { libc::pthread_atfork(None, None, Some(forget_pid)) };
+    });
+    let pid = std::process::id();
+    PID.store(pid, Ordering::Relaxed);
+    pid
 }
 
 /// Fails with `ForkedHandle` if a handle made in process `owner` is used
@@ -68,6 +106,32 @@ pub fn check_same_process(owner: u32, what: &str) -> Result<()> {
     ))
 }
 
+/// Run `future` on a runtime worker and block the calling thread until it
+/// is done. Unlike [`block_on`], the whole exchange (the call, tonic's
+/// buffer task, the HTTP/2 connection task) then runs on the worker, where
+/// waking each other costs no system call; the caller sleeps once and is
+/// woken once. Must not be called from a runtime worker thread.
+pub fn run<F>(future: F) -> Result<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handle = handle()?;
+    if Handle::try_current().is_ok() {
+        return Err(Error::new(
+            Status::InvalidState,
+            "a blocking call was made from inside an async runtime; use the async API there",
+        ));
+    }
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    handle.spawn(async move {
+        let _ = done.send(future.await);
+    });
+    outcome
+        .blocking_recv()
+        .map_err(|_| Error::new(Status::Internal, "the I/O runtime stopped during a call"))
+}
+
 /// Run `future` to completion on the runtime, blocking the calling thread.
 /// Must not be called from a runtime worker thread.
 pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
@@ -79,4 +143,27 @@ pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
         ));
     }
     Ok(handle.block_on(future))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sigpipe_blocked_here() -> bool {
+        // SAFETY: reads this thread's signal mask into a local set.
+        unsafe {
+            let mut current: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut current);
+            libc::sigismember(&current, libc::SIGPIPE) == 1
+        }
+    }
+
+    #[test]
+    fn io_threads_block_sigpipe() {
+        let handle = handle().unwrap();
+        let on_worker = std::thread::spawn(move || {
+            handle.block_on(async { tokio::spawn(async { sigpipe_blocked_here() }).await })
+        });
+        assert!(on_worker.join().unwrap().unwrap(), "SIGPIPE is not blocked on an I/O thread");
+    }
 }
