@@ -13,6 +13,7 @@ use std::sync::Arc;
 use rustls::crypto::ring;
 use rustls::sign::{CertifiedKey, SigningKey};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use zeroize::Zeroize;
 
 use crate::error::{Error, Result, Status};
 use crate::sources::{pem, Material};
@@ -33,8 +34,11 @@ impl Identity {
     /// that MinKNOW can accept the certificate's stated usages.
     pub fn load(chain: &Material, key: &Material) -> Result<Identity> {
         let certs = pem::read_certificates(chain)?;
-        let key_der = pem::read_private_key(key)?;
-        let signing_key = load_signing_key(key, key_der)?;
+        let mut key_der = pem::read_private_key(key)?;
+        let signing_key = load_signing_key(key, &key_der);
+        // The provider has made its own key from it: wipe the DER.
+        key_der.zeroize();
+        let signing_key = signing_key?;
 
         // read_certificates never returns an empty chain; stay safe anyway.
         let Some(first) = certs.first() else {
@@ -117,8 +121,10 @@ fn parse<'a>(cert: &'a CertificateDer<'_>, chain: &Material) -> Result<x509::Cer
     })
 }
 
-fn load_signing_key(key: &Material, der: PrivateKeyDer<'static>) -> Result<Arc<dyn SigningKey>> {
-    ring::default_provider().key_provider.load_private_key(der).map_err(|_| {
+/// The provider's signing key for `der`. Borrowed (not handed over, as
+/// `KeyProvider::load_private_key` wants it) so that the caller can wipe it.
+fn load_signing_key(key: &Material, der: &PrivateKeyDer<'static>) -> Result<Arc<dyn SigningKey>> {
+    ring::sign::any_supported_type(der).map_err(|_| {
         let message = format!(
             "{}: unsupported private key (supported: RSA of 2048 to 8192 bits, \
              ECDSA P-256 or P-384, Ed25519)",

@@ -10,14 +10,17 @@ pub mod token_policy;
 use std::fmt;
 use std::path::PathBuf;
 
+use zeroize::Zeroizing;
+
 /// Where a piece of PEM material comes from, so that errors can name it.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Material {
     /// A file to read when the channel is built. `origin` says who named it
     /// (an option, or an environment variable), for error messages.
     Path { path: PathBuf, origin: String },
-    /// PEM bytes given directly. `origin` names the option.
-    Pem { bytes: Vec<u8>, origin: String },
+    /// PEM bytes given directly. `origin` names the option. They may be a
+    /// private key, so they are wiped when dropped.
+    Pem { bytes: Zeroizing<Vec<u8>>, origin: String },
 }
 
 impl Material {
@@ -26,7 +29,7 @@ impl Material {
     }
 
     pub fn pem(bytes: impl Into<Vec<u8>>, origin: impl Into<String>) -> Self {
-        Material::Pem { bytes: bytes.into(), origin: origin.into() }
+        Material::Pem { bytes: Zeroizing::new(bytes.into()), origin: origin.into() }
     }
 
     /// How to name this material in a message: the path and who gave it,

@@ -13,6 +13,8 @@ use rustls_pki_types::{
     CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
 };
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, Result, Status};
 use crate::sources::Material;
 use crate::x509;
@@ -82,8 +84,13 @@ pub fn read_certificates(m: &Material) -> Result<Vec<CertificateDer<'static>>> {
 
 /// Read the one unencrypted private key of a PEM file or PEM bytes: RSA
 /// (PKCS#1), PKCS#8 or EC (SEC1).
+///
+/// Every copy of the key this makes (the file's bytes, each decoded block)
+/// is wiped when dropped; the caller wipes the returned key once it is
+/// loaded. (The PEM reader of rustls-pki-types keeps the base64 text of a
+/// block in a scratch buffer of its own, which it frees without wiping.)
 pub fn read_private_key(m: &Material) -> Result<PrivateKeyDer<'static>> {
-    let bytes = load(m, Expect::Key)?;
+    let bytes = Zeroizing::new(load(m, Expect::Key)?.into_owned());
     if is_encrypted(&bytes) {
         return Err(encrypted_key(m));
     }
@@ -92,14 +99,18 @@ pub fn read_private_key(m: &Material) -> Result<PrivateKeyDer<'static>> {
         return Err(not_pem(m, &bytes, Expect::Key));
     }
 
-    let mut keys = Vec::new();
+    let mut keys: Zeroizing<Vec<PrivateKeyDer<'static>>> = Zeroizing::new(Vec::new());
     let mut certificates = 0;
     for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(&bytes) {
         let (kind, der) = section.map_err(|e| pem_error(m, &e, Expect::Key))?;
+        let mut der = Zeroizing::new(der);
+        let take = |der: &mut Zeroizing<Vec<u8>>| std::mem::take(&mut **der);
         match kind {
-            SectionKind::RsaPrivateKey => keys.push(PrivatePkcs1KeyDer::from(der).into()),
-            SectionKind::PrivateKey => keys.push(PrivatePkcs8KeyDer::from(der).into()),
-            SectionKind::EcPrivateKey => keys.push(PrivateSec1KeyDer::from(der).into()),
+            SectionKind::RsaPrivateKey => {
+                keys.push(PrivatePkcs1KeyDer::from(take(&mut der)).into())
+            }
+            SectionKind::PrivateKey => keys.push(PrivatePkcs8KeyDer::from(take(&mut der)).into()),
+            SectionKind::EcPrivateKey => keys.push(PrivateSec1KeyDer::from(take(&mut der)).into()),
             SectionKind::Certificate => certificates += 1,
             _ => {}
         }
@@ -134,7 +145,7 @@ fn load(m: &Material, expect: Expect) -> Result<Cow<'_, [u8]>> {
                 );
                 return Err(Error::new(Status::PemLooksLikePath, message));
             }
-            Ok(Cow::Borrowed(bytes))
+            Ok(Cow::Borrowed(&bytes[..]))
         }
     }
 }
