@@ -20,11 +20,6 @@ use common::{Channel, Options, SimBuilder, Status};
 
 const MARKER_LEN: usize = 32;
 
-struct Marker {
-    bytes: [u8; MARKER_LEN],
-    found: AtomicUsize,
-}
-
 static ARMED: AtomicBool = AtomicBool::new(false);
 // Written before arming, only read while armed.
 static mut MARKERS: [[u8; MARKER_LEN]; 2] = [[0; MARKER_LEN]; 2];
