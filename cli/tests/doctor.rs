@@ -272,6 +272,21 @@ fn local_token_for_a_host_that_is_not_local() {
 }
 
 #[test]
+fn the_local_token_on_this_machine() {
+    let sim = SimBuilder::auth("local-token").start();
+    let report = doctor(&strs(&manager(&sim)));
+    assert_eq!(report["ok"], true, "{report:#}");
+    assert_eq!(report["resolution"]["token"]["host_is_local"], true);
+    let token_file = &report["steps"][4]["details"]["token_file"];
+    assert_eq!(token_file.as_str(), sim.ready.token_file.as_deref());
+    assert_eq!(report["steps"][5]["details"]["credentials"], "local token");
+    let token = std::fs::read_to_string(sim.ready.token_file.as_ref().unwrap()).unwrap();
+    let value: Value = serde_json::from_str(&token).unwrap();
+    let secret = value["token"].as_str().unwrap();
+    assert!(!report.to_string().contains(secret), "the report shows the local token");
+}
+
+#[test]
 fn nothing_listening() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let free = port(listener.local_addr().unwrap().port());

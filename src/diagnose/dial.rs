@@ -110,7 +110,7 @@ fn dialer(
         .and_then(|config| {
             let provider = rustls::crypto::ring::default_provider();
             let verifier = ServerVerifier::new(material.cas.certificates.clone(), &provider)?;
-            record::recording(&config, Arc::new(verifier), seen)
+            Ok(record::recording(&config, Arc::new(verifier), seen))
         });
     let config = match built {
         Ok(config) => config,

@@ -11,7 +11,6 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use crate::error::Result;
 use crate::trust::ServerVerifier;
 
 /// Filled in during the handshake.
@@ -40,7 +39,7 @@ pub fn recording(
     config: &ClientConfig,
     verifier: Arc<ServerVerifier>,
     seen: &Arc<Seen>,
-) -> Result<Arc<ClientConfig>> {
+) -> Arc<ClientConfig> {
     let mut config = config.clone();
     let resolver = Arc::clone(&config.client_auth_cert_resolver);
     config.client_auth_cert_resolver =
@@ -49,7 +48,7 @@ pub fn recording(
         inner: verifier,
         seen: seen.clone(),
     }));
-    Ok(Arc::new(config))
+    Arc::new(config)
 }
 
 #[derive(Debug)]
