@@ -122,8 +122,11 @@ def build(profile):
         run([cxx, "-O2", "-std=c++17", "-I", gen, *srcs, *flags, "-lpthread", "-o", exe])
 
 
+VARIANTS = {}  # "lib:NAME" -> directory holding another libminknow_auth.so
+
+
 def client_cmd(client, profile):
-    if client == "lib":
+    if client == "lib" or client in VARIANTS:
         return [str(BUILD / f"bench_c.{profile}")]
     if client == "grpcpp":
         return [str(BUILD / "bench_grpcpp")]
@@ -184,20 +187,25 @@ class Sim:
             self.proc.wait()
 
 
-def client_env(sim):
+def client_env(sim, client):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("MINKNOW_") and k not in ("PROTOCOL_TOKEN", "GRPC_TRACE")}
     env["MINKNOW_TRUSTED_CA"] = sim.ready["ca"]
+    if client in VARIANTS:
+        # The C client's rpath is a RUNPATH, which LD_LIBRARY_PATH overrides.
+        directory, extra = VARIANTS[client]
+        env["LD_LIBRARY_PATH"] = directory
+        env.update(extra)
     return env
 
 
-def run_client(cmd, sim, argv, timeout):
+def run_client(client, cmd, sim, argv, timeout):
     """Run one client process; returns its JSON, with `wall_ms` from spawn
     to the JSON line (cold start: new process to first authenticated reply)."""
     full = cmd + [argv[0], HOST, str(sim.port)] + argv[1:]
     t0 = time.perf_counter()
     proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=client_env(sim), stdin=subprocess.DEVNULL)
+                            env=client_env(sim, client), stdin=subprocess.DEVNULL)
     deadline = t0 + timeout
     line = ""
     while time.perf_counter() < deadline:
@@ -301,16 +309,16 @@ def so_size(profile):
     return {"file_bytes": so.stat().st_size, "stripped_bytes": so.stat().st_size}
 
 
-def summarise(rounds):
-    """Medians per client and the per-round ratios lib/grpc++ and python/grpc++."""
+def summarise(rounds, clients):
+    """Medians per client and the per-round ratios of each client to grpc++."""
     table = []
     for work, field, label, lower in ROWS:
         row = {"work": work, "field": field, "label": label, "lower_is_better": lower}
-        for c in CLIENTS:
+        for c in clients:
             vals = [scale(field, r[c][work][field]) for r in rounds if work in r.get(c, {})]
             row[c] = statistics.median(vals) if vals else None
             row[c + "_rounds"] = vals
-        for c in ("lib", "python"):
+        for c in [c for c in clients if c != "grpcpp"]:
             ratios = [scale(field, r[c][work][field]) / scale(field, r["grpcpp"][work][field])
                       for r in rounds
                       if work in r.get(c, {}) and work in r.get("grpcpp", {})
@@ -325,7 +333,7 @@ def goals(table, size):
     out = []
     for work, field, bound, how in GOALS:
         row = next(r for r in table if r["work"] == work and r["field"] == field)
-        ratio = row["lib_ratio"]
+        ratio = row.get("lib_ratio")
         met = ratio is not None and (ratio <= bound if how == "le" else ratio >= bound)
         out.append({"goal": f"{row['label']}: lib/grpc++ {'≤' if how == 'le' else '≥'} {bound}",
                     "ratio": ratio, "met": met})
@@ -336,16 +344,25 @@ def goals(table, size):
     return out
 
 
-def print_table(table, goal_rows, rounds_done):
-    head = (f"| work ({rounds_done} rounds, medians) | {NAMES['lib']} | {NAMES['grpcpp']} | "
-            f"{NAMES['python']} | lib/grpc++ (median; per round) | Python/grpc++ |")
-    lines = [head, "| --- | ---: | ---: | ---: | --- | ---: |"]
+def print_table(table, goal_rows, rounds_done, clients):
+    others = [c for c in clients if c != "grpcpp"]
+    head = f"| work ({rounds_done} rounds, medians) | " + " | ".join(
+        NAMES.get(c, c) for c in clients) + " | " + " | ".join(
+        f"{c}/grpc++ (median; per round)" if c.startswith("lib") else f"{c}/grpc++"
+        for c in others) + " |"
+    lines = [head, "| --- |" + " ---: |" * len(clients) + " --- |" * len(others)]
     for r in table:
-        per = ", ".join(f"{x:.2f}" for x in r["lib_ratio_rounds"])
-        lr = f"**{r['lib_ratio']:.2f}** ({per})" if r["lib_ratio"] is not None else "—"
-        pr = f"{r['python_ratio']:.2f}" if r["python_ratio"] is not None else "—"
-        lines.append(f"| {r['label']} | {fmt(r['lib'])} | {fmt(r['grpcpp'])} | "
-                     f"{fmt(r['python'])} | {lr} | {pr} |")
+        cells = [fmt(r.get(c)) for c in clients]
+        for c in others:
+            ratio = r.get(c + "_ratio")
+            if ratio is None:
+                cells.append("—")
+            elif c.startswith("lib"):
+                per = ", ".join(f"{x:.2f}" for x in r[c + "_ratio_rounds"])
+                cells.append(f"**{ratio:.2f}** ({per})")
+            else:
+                cells.append(f"{ratio:.2f}")
+        lines.append(f"| {r['label']} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("| goal | measured | met |")
     lines.append("| --- | ---: | :---: |")
@@ -367,6 +384,10 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated work names")
     ap.add_argument("--clients", default=",".join(CLIENTS))
     ap.add_argument("--out", default=None)
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=DIR[,VAR=VALUE...]",
+                    help="also run the C client against DIR/libminknow_auth.so (with the "
+                         "environment variables given), as client lib:NAME: before/after "
+                         "comparisons of a library change, in the same interleaved rounds")
     args = ap.parse_args()
     smoke = args.smoke
     profile = args.profile or ("debug" if smoke else "release")
@@ -375,6 +396,11 @@ def main():
     out = Path(args.out) if args.out else (BUILD / "smoke.json" if smoke
                                            else ROOT / "bench" / "results" / "latest.json")
     clients = [c for c in args.clients.split(",") if c]
+    for v in args.variant:
+        name, _, rest = v.partition("=")
+        d, *extra = rest.split(",")
+        VARIANTS["lib:" + name] = (str(Path(d).resolve()), dict(e.split("=", 1) for e in extra))
+        clients.append("lib:" + name)
     if not args.no_build:
         build(profile)
     work = [w for w in workloads(smoke) if not args.only or w[0] in args.only.split(",")]
@@ -393,16 +419,16 @@ def main():
                 for c in clients:
                     cmd = client_cmd(c, profile)
                     if name == "cold":
-                        reps = [run_client(cmd, sim, argv, timeout) for _ in range(cold_reps)]
+                        reps = [run_client(c, cmd, sim, argv, timeout) for _ in range(cold_reps)]
                         got = dict(reps[0], wall_ms=statistics.median(r["wall_ms"] for r in reps))
                     else:
-                        got = run_client(cmd, sim, argv, timeout)
+                        got = run_client(c, cmd, sim, argv, timeout)
                     result[c][name] = got
                     log(f"  {name:9s} {c:7s} {json.dumps(got)}")
         finally:
             sim.stop()
         rounds.append(result)
-    table = summarise(rounds) if "grpcpp" in clients else []
+    table = summarise(rounds, clients) if "grpcpp" in clients else []
     size = so_size(profile)
     goal_rows = goals(table, size if profile == "release" else None) if table else []
     report = {
@@ -424,7 +450,7 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
     if table:
-        print(print_table(table, goal_rows, rounds_n))
+        print(print_table(table, goal_rows, rounds_n, clients))
     print(f"\nload average before {load_before}, after {report['load_after']}; "
           f"{report['seconds']} s; JSON: {out}")
     # Smoke: every client produced numbers for every piece of work.

@@ -20,7 +20,11 @@ struct Current {
 
 static RUNTIME: Mutex<Option<Current>> = Mutex::new(None);
 
-/// Worker threads: I/O only, so two are plenty even for many channels.
+/// Worker threads, chosen by measurement (BENCHMARKS.md): one worker makes
+/// a small unary call a little cheaper, but two let the HTTP/2 connection
+/// task decrypt the next frames while a stream's task hands on the last
+/// message (1 MiB stream: 381 vs 246 MB/s) and do TLS handshakes side by
+/// side (48 positions in parallel: 32 vs 41 ms).
 const WORKERS: usize = 2;
 
 /// The runtime of this process, created on first use.
@@ -45,7 +49,7 @@ pub fn handle() -> Result<Handle> {
 
 fn build() -> Result<Runtime> {
     Builder::new_multi_thread()
-        .worker_threads(std::env::var("MKA_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(WORKERS)) // EXPERIMENT
+        .worker_threads(WORKERS)
         .thread_name("minknow-auth-io")
         .on_thread_start(block_sigpipe)
         .enable_all()
@@ -104,32 +108,6 @@ pub fn check_same_process(owner: u32, what: &str) -> Result<()> {
         Status::ForkedHandle,
         format!("this {what} was created before the process forked; create a new one in the child"),
     ))
-}
-
-/// Run `future` on a runtime worker and block the calling thread until it
-/// is done. Unlike [`block_on`], the whole exchange (the call, tonic's
-/// buffer task, the HTTP/2 connection task) then runs on the worker, where
-/// waking each other costs no system call; the caller sleeps once and is
-/// woken once. Must not be called from a runtime worker thread.
-pub fn run<F>(future: F) -> Result<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handle = handle()?;
-    if Handle::try_current().is_ok() {
-        return Err(Error::new(
-            Status::InvalidState,
-            "a blocking call was made from inside an async runtime; use the async API there",
-        ));
-    }
-    let (done, outcome) = tokio::sync::oneshot::channel();
-    handle.spawn(async move {
-        let _ = done.send(future.await);
-    });
-    outcome
-        .blocking_recv()
-        .map_err(|_| Error::new(Status::Internal, "the I/O runtime stopped during a call"))
 }
 
 /// Run `future` to completion on the runtime, blocking the calling thread.
