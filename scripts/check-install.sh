@@ -22,9 +22,11 @@ so=$lib/libminknow_auth.so.$version
 for f in "$so" "$lib/libminknow_auth.a" "$prefix/include/minknow_auth.h" \
     "$prefix/include/minknow_auth.hpp" "$lib/pkgconfig/minknow_auth.pc" \
     "$lib/cmake/minknow_auth/minknow_authConfig.cmake" \
-    "$lib/cmake/minknow_auth/minknow_authConfigVersion.cmake"; do
+    "$lib/cmake/minknow_auth/minknow_authConfigVersion.cmake" "$prefix/bin/minknow-auth"; do
     [ -f "$f" ] && [ ! -L "$f" ] || fail "missing (or a symlink): $f"
 done
+# The installed command runs from the installed tree.
+"$prefix/bin/minknow-auth" --help >/dev/null 2>&1 || fail "$prefix/bin/minknow-auth --help failed"
 [ -f "$so" ] || { echo "check-install: FAILED" >&2; exit 1; }
 
 # The soname, and the two symlinks an install gives it.

@@ -10,6 +10,7 @@
 #   lib/pkgconfig/minknow_auth.pc
 #   lib/cmake/minknow_auth/minknow_authConfig.cmake
 #   lib/cmake/minknow_auth/minknow_authConfigVersion.cmake
+#   bin/minknow-auth                  the diagnostics command (doctor, ...)
 #
 # X.Y.Z is Cargo.toml's version; the header's version macros must agree or
 # nothing is installed. DESTDIR stages the tree elsewhere (files go to
@@ -41,7 +42,8 @@ header="$(macro MAJOR).$(macro MINOR).$(macro PATCH)"
 shared=$release/libminknow_auth.so
 static=$release/libminknow_auth.a
 libs_file=$release/minknow_auth.native-static-libs
-for f in "$shared" "$static" "$libs_file"; do
+cli=$release/minknow-auth
+for f in "$shared" "$static" "$libs_file" "$cli"; do
     [ -s "$f" ] || die "$f is missing: run scripts/release.sh (make release) first"
 done
 soname=$(readelf -d "$shared" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')
@@ -58,7 +60,8 @@ fill() {
     ! grep -n '@[A-Z_]*@' "$2" || die "$2: a placeholder was left unfilled"
 }
 
-install -d "$dest/lib/pkgconfig" "$dest/lib/cmake/minknow_auth" "$dest/include"
+install -d "$dest/lib/pkgconfig" "$dest/lib/cmake/minknow_auth" "$dest/include" "$dest/bin"
+install -m 755 "$cli" "$dest/bin/minknow-auth"
 install -m 755 "$shared" "$dest/lib/libminknow_auth.so.$version"
 ln -sfn "libminknow_auth.so.$version" "$dest/lib/$soname"
 ln -sfn "$soname" "$dest/lib/libminknow_auth.so"

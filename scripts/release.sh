@@ -23,6 +23,8 @@ build() {
 
 mkdir -p "$release"
 build
+# The diagnostics command installed beside the library.
+"$cargo" build --release -p minknow-auth-cli
 libs=$(sed -n 's/^note: native-static-libs: //p' "$release/minknow_auth.build.log" | tail -n 1)
 if [ -z "$libs" ] && [ ! -s "$record" ]; then
     # Up to date but the list was never recorded: relink once to see it.
