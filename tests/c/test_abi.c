@@ -547,6 +547,52 @@ static int parse_port(const char *text) {
     return (end != text && *end == '\0' && value > 0 && value < 65536) ? (int)value : -1;
 }
 
+/* The log callback: messages arrive while connecting, name the steps,
+ * hold no PEM; replacing the callback destroys its user data once. */
+struct log_sink {
+    pthread_mutex_t lock;
+    int lines;
+    int saw_ca_step;
+    int saw_tls_step;
+    int saw_pem;
+    int destroyed;
+};
+
+static void on_log(void *user_data, int32_t level, const char *message) {
+    struct log_sink *sink = user_data;
+    pthread_mutex_lock(&sink->lock);
+    sink->lines++;
+    if (level < MINKNOW_LOG_LEVEL_ERROR || level > MINKNOW_LOG_LEVEL_TRACE) sink->saw_pem = 1;
+    if (contains(message, "trusted CA:")) sink->saw_ca_step = 1;
+    if (contains(message, "TLS up with")) sink->saw_tls_step = 1;
+    if (contains(message, "-----BEGIN")) sink->saw_pem = 1;
+    pthread_mutex_unlock(&sink->lock);
+}
+
+static void on_destroy(void *user_data) {
+    struct log_sink *sink = user_data;
+    sink->destroyed++;
+}
+
+static void test_log_callback(const struct target *t) {
+    struct log_sink sink = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, 0};
+    minknow_error *err = NULL;
+    CHECK_STATUS(minknow_set_log_callback(MINKNOW_LOG_LEVEL_DEBUG, on_log, &sink, on_destroy, &err),
+                 MINKNOW_STATUS_OK, err);
+    minknow_channel *channel = connect_explicit(t);
+    minknow_channel_free(channel);
+    CHECK_STATUS(minknow_set_log_callback(MINKNOW_LOG_LEVEL_OFF, NULL, NULL, NULL, &err),
+                 MINKNOW_STATUS_OK, err);
+    CHECK(sink.lines > 0);
+    CHECK(sink.saw_ca_step);
+    CHECK(sink.saw_tls_step);
+    CHECK(!sink.saw_pem);
+    CHECK(sink.destroyed == 1);
+    CHECK(minknow_set_log_callback(42, on_log, &sink, on_destroy, NULL) ==
+          MINKNOW_STATUS_INVALID_ARGUMENT);
+    CHECK(sink.destroyed == 2);
+}
+
 int main(int argc, char **argv) {
     if (argc != 8) {
         fprintf(stderr, "usage: test_abi HOST MANAGER_PORT CA CERT KEY X1_PORT X2_PORT\n");
@@ -572,6 +618,7 @@ int main(int argc, char **argv) {
         test_cancel_from_another_thread(manager);
         minknow_channel_free(manager);
     }
+    test_log_callback(&t);
     test_environment(&t);
 
     printf("%d passed, %d failed\n", passed, failed);
