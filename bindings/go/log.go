@@ -59,8 +59,9 @@ func SetLogger(maxLevel LogLevel, logger func(level LogLevel, message string)) e
 	*slot = C.uintptr_t(cgo.NewHandle(logger))
 	st := C.minknow_go_set_log(C.int32_t(maxLevel), unsafe.Pointer(slot), &cerr)
 	if st != C.MINKNOW_STATUS_OK {
-		// The library takes user_data only on success.
-		releaseLogger(unsafe.Pointer(slot))
+		// The library owns user_data from the call on, on its error paths
+		// too: it has already called minknowGoLogDestroy, which freed the
+		// handle and the slot.
 		return takeError(st, cerr)
 	}
 	return nil
