@@ -88,8 +88,13 @@ pub fn parse_token_file(bytes: &[u8]) -> Result<TokenFile> {
         None => return Err(bad("has no \"expires\" field")),
         Some(v) => v.as_str().ok_or_else(|| bad("has an \"expires\" that is not a string"))?,
     };
+    // Not quoted: a damaged file may hold anything there, the token too.
     let expires_ms = rfc3339::parse_millis(expires).ok_or_else(|| {
-        bad(&format!("has an \"expires\" that is not an RFC 3339 time: {expires:?}"))
+        bad(&format!(
+            "has an \"expires\" that is not an RFC 3339 time ({} characters; expected \
+             e.g. 2026-12-04T15:00:00.123456+00:00)",
+            expires.chars().count()
+        ))
     })?;
     Ok(TokenFile { token: token.to_owned(), expires_ms })
 }
@@ -243,6 +248,17 @@ mod tests {
     fn errors_never_show_the_token() {
         let err = parse_token_file(br#"{"token": "s3cret", "expires": "soon"}"#).unwrap_err();
         assert!(!err.message().contains("s3cret"));
+    }
+
+    /// Found by the token_file fuzz target (fuzz/regressions/token_file):
+    /// a damaged "expires" holding the token was quoted in the error.
+    #[test]
+    fn errors_never_quote_the_expires_field() {
+        let file = br#"{"token":"aB s-123", "expires": "2026-12-04T15:000.aB s-123:0.0"}"#;
+        let err = parse_token_file(file).unwrap_err();
+        assert_eq!(err.status(), Status::BadTokenFile);
+        assert!(!err.message().contains("aB s-123"), "{}", err.message());
+        assert!(err.message().contains("not an RFC 3339 time (30 characters"), "{}", err.message());
     }
 
     #[test]
