@@ -80,6 +80,18 @@ bench-smoke:
 test-r: build
 	bindings/r/test.sh $(TARGET_DIR)/debug/minknow-sim $(TARGET_DIR)/debug
 
+# Reliability and security (docs/RELIABILITY.md): faults, token rotation
+# soak, load, bad input, fork, secrets, the C program under ASan + UBSan and
+# valgrind, then every fuzz target for FUZZ_SECONDS each (needs valgrind;
+# scripts/fuzz.sh installs nightly and cargo-fuzz when missing).
+RELIABILITY_TESTS := fault_restart fault_peers fault_token load bad_input fork \
+	secrets secrets_wipe sanitizers
+FUZZ_SECONDS ?= 15
+.PHONY: test-reliability
+test-reliability: build
+	$(CARGO) test $(addprefix --test ,$(RELIABILITY_TESTS))
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
