@@ -1,17 +1,17 @@
 //! The streaming call object.
 //!
 //! A task on the runtime drives the exchange: it sends what `send` queues
-//! and queues what the server sends for `recv`. Both queues are bounded, so
-//! a slow reader slows the server down (HTTP/2 flow control) instead of
-//! growing memory. `cancel` aborts the task, which resets the HTTP/2 stream
+//! and queues what the server sends for `recv`. Both queues are bounded (the
+//! receiving one by bytes), so a slow reader slows the server down (HTTP/2
+//! flow control) instead of growing memory. `cancel` aborts the task, which resets the HTTP/2 stream
 //! and wakes a blocked `recv`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
@@ -21,8 +21,24 @@ use crate::channel::{failure, wire, Channel};
 use crate::error::{Error, Result, Status};
 use crate::runtime;
 
-/// Messages buffered in each direction before the sender waits.
+/// Messages queued for sending before `send` waits.
 const QUEUE_DEPTH: usize = 4;
+
+/// Bytes of received messages queued for `recv` before the task stops
+/// reading (then HTTP/2 flow control holds the server back). Counted in
+/// bytes, not messages: a depth of 4 let 1 KiB messages through one at a
+/// time, each a wake-up of a sleeping thread on both sides.
+const RECV_BUDGET: usize = 1 << 20;
+/// Freed budget goes back to the task in pieces this big, so a reader that
+/// keeps up does not wake the task for every message.
+const RECV_RELEASE: usize = RECV_BUDGET / 4;
+
+/// What one message counts against the budget: its size (at most the whole
+/// budget, so a message bigger than it still passes) and a floor, so empty
+/// messages are bounded too.
+fn cost(message: &Bytes) -> usize {
+    message.len().clamp(64, RECV_BUDGET)
+}
 
 type Incoming = std::result::Result<Bytes, Error>;
 
@@ -39,7 +55,11 @@ pub struct Call {
 }
 
 struct Receiver {
-    queue: mpsc::Receiver<Incoming>,
+    queue: mpsc::UnboundedReceiver<Incoming>,
+    budget: Arc<Semaphore>,
+    /// Budget taken by messages already handed to the caller, not yet
+    /// given back to the task.
+    unreleased: usize,
     /// Set once the stream has ended: `None` for a clean end.
     finished: Option<Option<Error>>,
 }
@@ -51,7 +71,9 @@ impl Call {
         let path = method_path(method)?;
         let handle = runtime::handle()?;
         let (out_tx, out_rx) = mpsc::channel::<Bytes>(QUEUE_DEPTH);
-        let (in_tx, in_rx) = mpsc::channel::<Incoming>(QUEUE_DEPTH);
+        let (in_tx, in_rx) = mpsc::unbounded_channel::<Incoming>();
+        let budget = Arc::new(Semaphore::new(RECV_BUDGET));
+        let incoming = IncomingQueue { queue: in_tx, budget: budget.clone() };
         let exchange = Exchange {
             channel: channel.clone(),
             path,
@@ -59,12 +81,12 @@ impl Call {
             target: channel.target(),
             timeout,
         };
-        let task = handle.spawn(exchange.run(out_rx, in_tx));
+        let task = handle.spawn(exchange.run(out_rx, incoming));
         Ok(Call {
             method: method.to_owned(),
             target: channel.target(),
             outgoing: Mutex::new(Some(out_tx)),
-            incoming: Mutex::new(Receiver { queue: in_rx, finished: None }),
+            incoming: Mutex::new(Receiver { queue: in_rx, budget, unreleased: 0, finished: None }),
             cancelled: AtomicBool::new(false),
             task,
             pid: runtime::process_id(),
@@ -103,8 +125,28 @@ impl Call {
         if let Some(finished) = &receiver.finished {
             return finished.clone().map_or(Ok(None), Err);
         }
-        let outcome = match receiver.queue.blocking_recv() {
-            Some(Ok(message)) => return Ok(Some(message)),
+        let next = match receiver.queue.try_recv() {
+            Ok(item) => Some(item),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                // About to sleep: give back all the budget first, or a big
+                // message could wait for budget that only this thread holds.
+                let freed = std::mem::take(&mut receiver.unreleased);
+                if freed > 0 {
+                    receiver.budget.add_permits(freed);
+                }
+                receiver.queue.blocking_recv()
+            }
+        };
+        let outcome = match next {
+            Some(Ok(message)) => {
+                receiver.unreleased += cost(&message);
+                if receiver.unreleased >= RECV_RELEASE {
+                    let freed = std::mem::take(&mut receiver.unreleased);
+                    receiver.budget.add_permits(freed);
+                }
+                return Ok(Some(message));
+            }
             Some(Err(err)) => Some(err),
             None if self.cancelled.load(Ordering::SeqCst) => Some(self.cancelled_error()),
             None => None,
@@ -153,6 +195,24 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The task's end of the receive queue: messages wait for budget first.
+struct IncomingQueue {
+    queue: mpsc::UnboundedSender<Incoming>,
+    budget: Arc<Semaphore>,
+}
+
+impl IncomingQueue {
+    /// Queue `message` once the budget allows; false if the call was freed.
+    async fn push(&self, message: Bytes) -> bool {
+        // The budget is never closed and never asked for more than it holds.
+        match self.budget.acquire_many(cost(&message) as u32).await {
+            Ok(permit) => permit.forget(),
+            Err(_) => return false,
+        }
+        self.queue.send(Ok(message)).is_ok()
+    }
+}
+
 /// What the background task needs to run the exchange.
 struct Exchange {
     channel: Channel,
@@ -163,7 +223,7 @@ struct Exchange {
 }
 
 impl Exchange {
-    async fn run(self, outgoing: mpsc::Receiver<Bytes>, incoming: mpsc::Sender<Incoming>) {
+    async fn run(self, outgoing: mpsc::Receiver<Bytes>, incoming: IncomingQueue) {
         let timeout = self.timeout;
         let ended = match timeout {
             None => self.exchange(outgoing, &incoming).await,
@@ -178,14 +238,14 @@ impl Exchange {
         };
         if let Err(err) = ended {
             // The receiver may be gone (call freed); nothing to tell then.
-            let _ = incoming.send(Err(err)).await;
+            let _ = incoming.queue.send(Err(err));
         }
     }
 
     async fn exchange(
         &self,
         outgoing: mpsc::Receiver<Bytes>,
-        incoming: &mpsc::Sender<Incoming>,
+        incoming: &IncomingQueue,
     ) -> Result<()> {
         let mut grpc = wire::client(self.channel.grpc());
         let mut request = tonic::Request::new(ReceiverStream::new(outgoing));
@@ -201,7 +261,7 @@ impl Exchange {
         let mut messages = response.into_inner();
         while let Some(item) = messages.next().await {
             let message = item.map_err(|s| self.fail(&s))?;
-            if incoming.send(Ok(message)).await.is_err() {
+            if !incoming.push(message).await {
                 return Ok(()); // the call was freed
             }
         }
