@@ -536,6 +536,36 @@ private:
     detail::Owned<minknow_channel, minknow_channel_free> handle_;
 };
 
+// minknow_diagnose: dial the manager on `host` at `port` step by step, the
+// way Channel::connect would with `options` (nullptr: all defaults), and
+// return the report as JSON text ("schema": "minknow-auth-doctor/1"; its
+// layout is in README.md, "When it does not connect"). A failed connection
+// is not an exception: the report's "ok" is false and its "diagnosis"
+// names the step, the cause and the fix. Show the text to users, or parse
+// it with the JSON library of your choice. It names files, variables and
+// token sources, never a token, key or certificate. Blocks for up to the
+// connect timeout of `options` (10 s unless set). Throws Error for bad
+// arguments (NULL_ARGUMENT for a moved-from Options, INVALID_ARGUMENT for
+// a port out of range or a NUL in `host`).
+inline std::string diagnose(std::string_view host, int port = MINKNOW_PORT_DEFAULT,
+                            const Options *options = nullptr) {
+    if (options != nullptr && !*options) {
+        throw Error(MINKNOW_STATUS_NULL_ARGUMENT, -1,
+                    "argument `options` is a moved-from minknow::Options");
+    }
+    detail::CString c_host(host, "host");
+    minknow_buffer *report = nullptr;
+    minknow_error *err = nullptr;
+    minknow_status status = minknow_diagnose(
+        c_host.get(), port, options != nullptr ? options->raw() : nullptr, &report, &err);
+    detail::check(status, err);
+
+    detail::Owned<minknow_buffer, minknow_buffer_free> owned(report);
+    const std::uint8_t *data = minknow_buffer_data(report);
+    if (data == nullptr) return std::string();
+    return std::string(reinterpret_cast<const char *>(data), minknow_buffer_len(report));
+}
+
 // Receives the library's log messages: the level and the text (valid for
 // the call only; it never holds a token, key or certificate).
 using LogHandler = std::function<void(minknow_log_level level, std::string_view message)>;
@@ -575,12 +605,14 @@ inline void set_log_handler(minknow_log_level max_level, LogHandler handler) {
         detail::check(status, err);
         return;
     }
-    auto owned = std::make_unique<LogHandler>(std::move(handler));
+    // The library owns the handler from the call on, on its error paths
+    // too (it destroys it before returning), so it is released first:
+    // freeing it here after a failure would free it twice.
+    auto *owned = new LogHandler(std::move(handler));
     minknow_status status =
         minknow_set_log_callback(static_cast<std::int32_t>(max_level), &detail::deliver_log,
-                                 owned.get(), &detail::destroy_log_handler, &err);
-    detail::check(status, err);  // on failure nothing was installed: owned frees it
-    owned.release();             // the library owns it now and destroys it
+                                 owned, &detail::destroy_log_handler, &err);
+    detail::check(status, err);
 }
 
 // Stop logging (the handler is destroyed once no message is being

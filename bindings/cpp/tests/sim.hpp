@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -31,7 +32,7 @@ extern char **environ;
 
 namespace simtest {
 
-// ---- a small JSON reader: enough for the ready line ----
+// ---- a small JSON reader: the ready line and diagnosis reports ----
 
 struct Json {
     enum class Kind { Null, Bool, Number, String, Array, Object } kind = Kind::Null;
@@ -62,7 +63,7 @@ public:
 
 private:
     [[noreturn]] void fail(const std::string &why) const {
-        throw std::runtime_error("ready line is not JSON (" + why + " at " + std::to_string(i_) +
+        throw std::runtime_error("not JSON (" + why + " at " + std::to_string(i_) +
                                  "): " + s_);
     }
     void skip_space() {
@@ -130,8 +131,9 @@ private:
         return v;
     }
 
-    // Strings in the ready line are paths and names: escapes other than
-    // \" \\ \/ and the usual letters do not occur, and are refused.
+    // Every JSON escape; \uXXXX (surrogate pairs included) becomes UTF-8.
+    // The ready line holds paths and names; diagnosis reports may hold
+    // any text.
     std::string parse_string() {
         if (i_ >= s_.size() || s_[i_] != '"') fail("expected a string");
         ++i_;
@@ -143,14 +145,60 @@ private:
             char e = s_[i_++];
             switch (e) {
             case '"': case '\\': case '/': out += e; break;
+            case 'b': out += '\b'; break;
+            case 'f': out += '\f'; break;
             case 'n': out += '\n'; break;
+            case 'r': out += '\r'; break;
             case 't': out += '\t'; break;
+            case 'u': append_utf8(out, parse_code_point()); break;
             default: fail(std::string("unsupported escape \\") + e);
             }
         }
         if (i_ >= s_.size()) fail("unterminated string");
         ++i_;
         return out;
+    }
+
+    static constexpr const char *HEX = "0123456789abcdef";
+
+    // The four hex digits after "\\u", and a low surrogate's after a high one.
+    unsigned long parse_code_point() {
+        auto hex4 = [this] {
+            if (i_ + 4 > s_.size()) fail("short \\u escape");
+            unsigned long v = 0;
+            for (int k = 0; k < 4; ++k, ++i_) {
+                int c = std::tolower(static_cast<unsigned char>(s_[i_]));
+                const char *digit = std::strchr(HEX, c);
+                if (digit == nullptr || *digit == '\0') fail("bad \\u escape");
+                v = v * 16 + static_cast<unsigned long>(digit - HEX);
+            }
+            return v;
+        };
+        unsigned long cp = hex4();
+        if (cp >= 0xD800 && cp < 0xDC00) {
+            if (!consume("\\u")) fail("lone high surrogate");
+            unsigned long low = hex4();
+            if (low < 0xDC00 || low >= 0xE000) fail("bad low surrogate");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        }
+        return cp;
+    }
+    static void append_utf8(std::string &out, unsigned long cp) {
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        }
     }
 
     const std::string &s_;
