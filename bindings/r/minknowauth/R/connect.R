@@ -56,12 +56,11 @@ mk_check_connection <- function(conn, call = sys.call(-1L)) {
     invisible(conn)
 }
 
-mk_connect <- function(host = "localhost", port = NULL, ca = NULL, cert = NULL,
-                       key = NULL, token = NULL, protocol_token = NULL,
-                       local_token = c("auto", "on", "off"),
-                       server_name = NULL, use_environment = TRUE,
-                       timeout = 10) {
-    local_token <- match.arg(local_token)
+# mk_connect's arguments, checked, in the order the C glue takes them
+# (shared with mk_diagnose).
+mk_connection_args <- function(host, port, ca, cert, key, token, protocol_token,
+                               local_token, server_name, use_environment,
+                               timeout, call) {
     mode <- match(local_token, c("auto", "on", "off")) - 1L
     host <- mk_string_or_null(host, "host")
     if (is.null(host)) stop("'host' must be a single string", call. = FALSE)
@@ -81,7 +80,7 @@ mk_connect <- function(host = "localhost", port = NULL, ca = NULL, cert = NULL,
             "INCOMPLETE_IDENTITY",
             sprintf("a client certificate needs both 'cert' and 'key'; only '%s' was given",
                     if (is.null(key)) "cert" else "key"),
-            status = 208L, call = sys.call()))
+            status = 208L, call = call))
     }
     token <- mk_string_or_null(token, "token")
     protocol_token <- mk_string_or_null(protocol_token, "protocol_token")
@@ -91,9 +90,21 @@ mk_connect <- function(host = "localhost", port = NULL, ca = NULL, cert = NULL,
         stop("'use_environment' must be TRUE or FALSE", call. = FALSE)
     }
     timeout_ms <- mk_seconds_to_ms(timeout, "timeout", zero_ok = FALSE)
-    res <- mk_result(.Call(C_mk_c_connect, host, port, ca, cert, key, token,
-                           protocol_token, mode, server_name, use_environment,
-                           timeout_ms))
+    list(host, port, ca, cert, key, token, protocol_token, mode, server_name,
+         use_environment, timeout_ms)
+}
+
+mk_connect <- function(host = "localhost", port = NULL, ca = NULL, cert = NULL,
+                       key = NULL, token = NULL, protocol_token = NULL,
+                       local_token = c("auto", "on", "off"),
+                       server_name = NULL, use_environment = TRUE,
+                       timeout = 10) {
+    a <- mk_connection_args(host, port, ca, cert, key, token, protocol_token,
+                            match.arg(local_token), server_name,
+                            use_environment, timeout, sys.call())
+    res <- mk_result(.Call(C_mk_c_connect, a[[1]], a[[2]], a[[3]], a[[4]],
+                           a[[5]], a[[6]], a[[7]], a[[8]], a[[9]], a[[10]],
+                           a[[11]]))
     mk_as_connection(res)
 }
 

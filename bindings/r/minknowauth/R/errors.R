@@ -25,8 +25,11 @@ mk_signal_interrupt <- function() {
     invokeRestart("abort")
 }
 
-# The value of a .Call, or the condition it stands for.
+# The value of a .Call, or the condition it stands for. Log messages the
+# call queued are delivered first, so that they come before its error.
 mk_result <- function(res, call = sys.call(-1L)) {
+    force(res) # the .Call itself, so that its messages are queued by now
+    if (!identical(mk_log_state$level, "off")) mk_flush_log()
     if (inherits(res, "minknow_failure")) {
         stop(minknow_error(res$code, res$message, res$status,
                            res$grpc_status, call))

@@ -20,6 +20,10 @@
  * - Handles are reference counted, so an abandoned thread keeps its
  *   channel or call alive after mk_close() or the finalizer dropped R's
  *   reference. Helper threads never touch R.
+ * - Log messages arrive on any thread (the library's I/O threads, the
+ *   helper threads, R's own), so the log callback only queues them, in C
+ *   memory under a mutex; R takes them from the queue on its own thread
+ *   (mk_c_log_take) and delivers them there.
  */
 #define R_NO_REMAP
 #include <R.h>
@@ -28,6 +32,7 @@
 #include <R_ext/Visibility.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -111,9 +116,20 @@ static void handle_release(mk_handle *h) {
 
 /* A fork while a helper thread holds g_refs would leave it locked in the
  * child (R's parallel forks); take it across the fork. */
-static void atfork_prepare(void) { pthread_mutex_lock(&g_refs); }
-static void atfork_parent(void) { pthread_mutex_unlock(&g_refs); }
-static void atfork_child(void) { pthread_mutex_unlock(&g_refs); }
+static pthread_mutex_t g_log = PTHREAD_MUTEX_INITIALIZER;
+
+static void atfork_prepare(void) {
+    pthread_mutex_lock(&g_refs);
+    pthread_mutex_lock(&g_log);
+}
+static void atfork_parent(void) {
+    pthread_mutex_unlock(&g_log);
+    pthread_mutex_unlock(&g_refs);
+}
+static void atfork_child(void) {
+    pthread_mutex_unlock(&g_log);
+    pthread_mutex_unlock(&g_refs);
+}
 
 static SEXP sym_channel_tag, sym_call_tag;
 
@@ -236,7 +252,8 @@ typedef enum {
     OP_OPEN_PORT,
     OP_UNARY,
     OP_SEND,
-    OP_RECV
+    OP_RECV,
+    OP_DIAGNOSE
 } op_t;
 
 typedef struct job {
@@ -422,6 +439,9 @@ static void run_op(job *j) {
         break;
     case OP_RECV:
         j->st = minknow_call_recv(call, &j->buf, &j->err);
+        break;
+    case OP_DIAGNOSE:
+        j->st = minknow_diagnose(j->host, j->port, j->opts, &j->buf, &j->err);
         break;
     }
 }
@@ -689,6 +709,17 @@ static SEXP conv_buffer(job *j) {
     return res;
 }
 
+/* The buffer as one UTF-8 string (minknow_diagnose's JSON text). */
+static SEXP conv_text(job *j) {
+    size_t n = minknow_buffer_len(j->buf);
+    const char *text = (const char *) minknow_buffer_data(j->buf);
+    if (n > (size_t) INT_MAX) {
+        return make_failure("INTERNAL", (int) MINKNOW_STATUS_INTERNAL, NA_INTEGER,
+                            "the report is too long for an R string");
+    }
+    return Rf_ScalarString(Rf_mkCharLenCE(text, (int) n, CE_UTF8));
+}
+
 static SEXP conv_recv(job *j) {
     /* END_OF_STREAM is converted before convert_body sees it. */
     return conv_buffer(j);
@@ -744,9 +775,13 @@ SEXP mk_c_library_version(void) {
     return Rf_mkString(minknow_auth_version());
 }
 
-SEXP mk_c_connect(SEXP host, SEXP port, SEXP ca, SEXP cert, SEXP key, SEXP token,
-                  SEXP protocol_token, SEXP local_mode, SEXP server_name, SEXP use_env,
-                  SEXP timeout_ms) {
+/* A job `op` with the host, port and options of mk_connect's arguments
+ * (raising for malformed ones before anything is allocated). When the
+ * library refuses an option the job is OP_NONE with that failure. NULL
+ * when out of memory. */
+static job *connection_job(op_t op, SEXP host, SEXP port, SEXP ca, SEXP cert, SEXP key,
+                           SEXP token, SEXP protocol_token, SEXP local_mode, SEXP server_name,
+                           SEXP use_env, SEXP timeout_ms) {
     const char *c_host = req_string(host, "host");
     int c_port = int_arg(port, "port");
     const char *c_cert = opt_string(cert, "cert");
@@ -775,14 +810,13 @@ SEXP mk_c_connect(SEXP host, SEXP port, SEXP ca, SEXP cert, SEXP key, SEXP token
     }
     /* No R API that raises from here on until job_complete. */
 
-    j = job_new(OP_CONNECT);
-    if (j == NULL) return oom_failure();
-    j->new_kind = K_MANAGER;
+    j = job_new(op);
+    if (j == NULL) return NULL;
     j->port = c_port;
     j->host = dup_or_null(c_host);
     if (j->host == NULL) {
         job_free(j);
-        return oom_failure();
+        return NULL;
     }
     st = minknow_options_new(&j->opts, &j->err);
     for (i = 0; st == MINKNOW_STATUS_OK && i < n_ca; i++) {
@@ -826,7 +860,29 @@ SEXP mk_c_connect(SEXP host, SEXP port, SEXP ca, SEXP cert, SEXP key, SEXP token
         j->op = OP_NONE;
         j->st = st;
     }
+    return j;
+}
+
+SEXP mk_c_connect(SEXP host, SEXP port, SEXP ca, SEXP cert, SEXP key, SEXP token,
+                  SEXP protocol_token, SEXP local_mode, SEXP server_name, SEXP use_env,
+                  SEXP timeout_ms) {
+    job *j = connection_job(OP_CONNECT, host, port, ca, cert, key, token, protocol_token,
+                            local_mode, server_name, use_env, timeout_ms);
+    if (j == NULL) return oom_failure();
+    j->new_kind = K_MANAGER;
     return job_complete(j, conv_channel);
+}
+
+/* minknow_diagnose with mk_connect's arguments: the JSON report as a
+ * string. It cannot be cancelled: an interrupt abandons it to its thread,
+ * bounded by the connect timeout. */
+SEXP mk_c_diagnose(SEXP host, SEXP port, SEXP ca, SEXP cert, SEXP key, SEXP token,
+                   SEXP protocol_token, SEXP local_mode, SEXP server_name, SEXP use_env,
+                   SEXP timeout_ms) {
+    job *j = connection_job(OP_DIAGNOSE, host, port, ca, cert, key, token, protocol_token,
+                            local_mode, server_name, use_env, timeout_ms);
+    if (j == NULL) return oom_failure();
+    return job_complete(j, conv_text);
 }
 
 static SEXP channel_job(SEXP conn, op_t op, convert_fn fn) {
@@ -1053,6 +1109,194 @@ SEXP mk_c_endpoint(SEXP conn) {
     return res;
 }
 
+/* ---- log messages ------------------------------------------------------ */
+
+/* The library calls log_enqueue on any thread, so R cannot be called
+ * there. Messages wait in a bounded queue in C memory; R takes them on
+ * its own thread (mk_c_log_take, after every mk_* call and from
+ * mk_flush_log) and delivers them with message() or the user's function.
+ * When the queue is full the oldest message makes room and is counted as
+ * dropped.
+ *
+ * The queue is the user data of the registered callback. Each
+ * registration holds a reference, so replacing the callback (a new level
+ * or handler) keeps the same queue and what it holds; the library's
+ * destroy callback drops the reference, and the last frees the queue.
+ * g_log guards the queue, its references and g_log_queue. */
+
+enum { LOG_CAPACITY = 1000 };
+
+typedef struct log_entry {
+    int level;
+    char *text;
+} log_entry;
+
+typedef struct log_queue {
+    int refs;                      /* registrations that hold it */
+    size_t head, count;            /* index of the oldest entry; entries held */
+    double dropped;                /* lost since the last take */
+    log_entry ring[LOG_CAPACITY];
+} log_queue;
+
+static log_queue *g_log_queue; /* the current queue, NULL when none */
+
+static void log_enqueue(void *user_data, int32_t level, const char *message) {
+    log_queue *q = (log_queue *) user_data;
+    char *text = strdup(message != NULL ? message : "");
+
+    pthread_mutex_lock(&g_log);
+    if (text == NULL) {
+        q->dropped += 1;
+    } else {
+        if (q->count == LOG_CAPACITY) {
+            free(q->ring[q->head].text);
+            q->head = (q->head + 1) % LOG_CAPACITY;
+            q->count--;
+            q->dropped += 1;
+        }
+        q->ring[(q->head + q->count) % LOG_CAPACITY].level = (int) level;
+        q->ring[(q->head + q->count) % LOG_CAPACITY].text = text;
+        q->count++;
+    }
+    pthread_mutex_unlock(&g_log);
+}
+
+/* The library's destroy callback: called once no message is being
+ * delivered to this registration. */
+static void log_release(void *user_data) {
+    log_queue *q = (log_queue *) user_data;
+    size_t i;
+    int last;
+
+    pthread_mutex_lock(&g_log);
+    last = --q->refs == 0;
+    if (last && g_log_queue == q) g_log_queue = NULL;
+    pthread_mutex_unlock(&g_log);
+    if (!last) return;
+    /* No registration holds q and g_log_queue no longer names it. */
+    for (i = 0; i < q->count; i++) free(q->ring[(q->head + i) % LOG_CAPACITY].text);
+    free(q);
+}
+
+/* Send messages up to `level` (a minknow_log_level) to the queue, or stop
+ * (MINKNOW_LOG_LEVEL_OFF): the queue is freed once the library lets go of
+ * it, with whatever it still holds. */
+SEXP mk_c_log_set(SEXP level) {
+    int c_level = int_arg(level, "level");
+    log_queue *q;
+    job *j = job_new(OP_NONE);
+
+    if (j == NULL) return oom_failure();
+    if (c_level == MINKNOW_LOG_LEVEL_OFF) {
+        j->st = minknow_set_log_callback(MINKNOW_LOG_LEVEL_OFF, NULL, NULL, NULL, &j->err);
+        return job_finish(j, conv_true);
+    }
+    pthread_mutex_lock(&g_log);
+    q = g_log_queue;
+    if (q == NULL) q = (log_queue *) calloc(1, sizeof(log_queue));
+    if (q != NULL) {
+        q->refs++; /* this registration's; log_release drops it, on errors too */
+        g_log_queue = q;
+    }
+    pthread_mutex_unlock(&g_log);
+    if (q == NULL) {
+        job_free(j);
+        return oom_failure();
+    }
+    j->st = minknow_set_log_callback(c_level, log_enqueue, q, log_release, &j->err);
+    return job_finish(j, conv_true);
+}
+
+typedef struct log_taken {
+    log_entry *entries;
+    size_t count;
+    double dropped;
+} log_taken;
+
+static void log_taken_free(log_taken *t) {
+    size_t i;
+    for (i = 0; i < t->count; i++) free(t->entries[i].text);
+    free(t->entries);
+    t->entries = NULL;
+    t->count = 0;
+}
+
+static SEXP log_taken_body(void *data) {
+    const char *names[] = {"levels", "messages", "dropped", ""};
+    log_taken *t = (log_taken *) data;
+    SEXP res = PROTECT(Rf_mkNamed(VECSXP, names));
+    SEXP levels = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t) t->count));
+    SEXP messages = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t) t->count));
+    size_t i;
+
+    for (i = 0; i < t->count; i++) {
+        INTEGER(levels)[i] = t->entries[i].level;
+        SET_STRING_ELT(messages, (R_xlen_t) i, Rf_mkCharCE(t->entries[i].text, CE_UTF8));
+    }
+    SET_VECTOR_ELT(res, 0, levels);
+    SET_VECTOR_ELT(res, 1, messages);
+    SET_VECTOR_ELT(res, 2, Rf_ScalarReal(t->dropped));
+    UNPROTECT(3);
+    return res;
+}
+
+static void log_taken_cleanup(void *data, Rboolean jump) {
+    if (jump) log_taken_free((log_taken *) data);
+}
+
+/* Empty the queue: list(levels, messages, dropped), oldest first. Called
+ * on R's thread only. */
+SEXP mk_c_log_take(void) {
+    log_taken t = {NULL, 0, 0};
+    log_queue *q;
+    SEXP cont, res;
+    size_t i;
+
+    pthread_mutex_lock(&g_log);
+    q = g_log_queue;
+    if (q != NULL && q->count > 0) {
+        t.entries = (log_entry *) malloc(q->count * sizeof(log_entry));
+        if (t.entries != NULL) {
+            for (i = 0; i < q->count; i++) t.entries[i] = q->ring[(q->head + i) % LOG_CAPACITY];
+            t.count = q->count;
+            q->head = 0;
+            q->count = 0;
+        }
+    }
+    if (q != NULL) {
+        t.dropped = q->dropped;
+        q->dropped = 0;
+    }
+    pthread_mutex_unlock(&g_log);
+
+    cont = PROTECT(R_MakeUnwindCont());
+    res = PROTECT(R_UnwindProtect(log_taken_body, &t, log_taken_cleanup, &t, cont));
+    log_taken_free(&t);
+    UNPROTECT(2);
+    return res;
+}
+
+/* For the tests only: queue `n` numbered messages at debug level as the
+ * library would, to show the bound and the drop count. FALSE when no
+ * callback is installed. */
+SEXP mk_c_log_test_fill(SEXP n) {
+    int c_n = int_arg(n, "n"), i;
+    char text[64];
+    log_queue *q;
+
+    pthread_mutex_lock(&g_log);
+    q = g_log_queue;
+    if (q != NULL) q->refs++; /* held while filling, off the lock */
+    pthread_mutex_unlock(&g_log);
+    if (q == NULL) return Rf_ScalarLogical(FALSE);
+    for (i = 0; i < c_n; i++) {
+        snprintf(text, sizeof text, "test message %d", i + 1);
+        log_enqueue(q, MINKNOW_LOG_LEVEL_DEBUG, text);
+    }
+    log_release(q);
+    return Rf_ScalarLogical(TRUE);
+}
+
 /* ---- registration ----------------------------------------------------- */
 
 static const R_CallMethodDef call_methods[] = {
@@ -1074,6 +1318,10 @@ static const R_CallMethodDef call_methods[] = {
     {"mk_c_close", (DL_FUNC) &mk_c_close, 1},
     {"mk_c_is_open", (DL_FUNC) &mk_c_is_open, 1},
     {"mk_c_endpoint", (DL_FUNC) &mk_c_endpoint, 1},
+    {"mk_c_diagnose", (DL_FUNC) &mk_c_diagnose, 11},
+    {"mk_c_log_set", (DL_FUNC) &mk_c_log_set, 1},
+    {"mk_c_log_take", (DL_FUNC) &mk_c_log_take, 0},
+    {"mk_c_log_test_fill", (DL_FUNC) &mk_c_log_test_fill, 1},
     {NULL, NULL, 0}};
 
 void attribute_visible R_init_minknowauth(DllInfo *dll) {
@@ -1083,4 +1331,21 @@ void attribute_visible R_init_minknowauth(DllInfo *dll) {
     R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
     R_useDynamicSymbols(dll, FALSE);
     R_forceSymbols(dll, TRUE);
+}
+
+/* The library must not call log_enqueue once this code is unloaded: stop
+ * logging, then wait (at most 2 s) until the library has let go of the
+ * queue, which it does once no message is being delivered. */
+void attribute_visible R_unload_minknowauth(DllInfo *dll) {
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    int i, held = 1;
+
+    (void) dll;
+    minknow_set_log_callback(MINKNOW_LOG_LEVEL_OFF, NULL, NULL, NULL, NULL);
+    for (i = 0; i < 200 && held; i++) {
+        pthread_mutex_lock(&g_log);
+        held = g_log_queue != NULL;
+        pthread_mutex_unlock(&g_log);
+        if (held) nanosleep(&pause, NULL);
+    }
 }
