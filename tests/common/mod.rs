@@ -6,6 +6,7 @@
 //! it, so unused items are expected.
 #![allow(dead_code, unused_imports)]
 
+pub mod cprog;
 pub mod ffi;
 pub mod proto;
 pub mod sim;
