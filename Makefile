@@ -9,7 +9,8 @@ LIBDIR := $(abspath $(TARGET_DIR))/debug
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
 PREFIX ?= /usr/local
 
-.PHONY: all build demo test test-deps lint header clean release install test-cpp test-go bench bench-smoke
+.PHONY: all build demo deps check test test-deps lint header clean release install
+.PHONY: test-cpp test-go bench bench-smoke
 
 all: build
 
@@ -24,6 +25,15 @@ build:
 # its positions with their versions through the C example, stop it.
 demo: build
 	scripts/demo.sh $(TARGET_DIR)/debug/minknow-sim $(BUILD)/positions
+
+# What building and testing need beyond Rust (Debian packages, pinned
+# Python packages); installs only what is missing.
+deps:
+	scripts/deps.sh
+
+# The README's test command: lints and every test suite (Rust, C, interop,
+# C++ and packaging, Go, R, reliability and fuzzing).
+check: deps lint test test-cpp test-go test-r test-reliability
 
 # Everything the tests need that a fresh machine may lack (Python grpcio
 # for the interop server), then every test: Rust unit and integration
