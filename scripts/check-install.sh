@@ -59,7 +59,9 @@ pc_version=$(sed -n 's/^Version: //p' "$lib/pkgconfig/minknow_auth.pc")
 cmake_version=$(sed -n 's/^set(PACKAGE_VERSION "\(.*\)")$/\1/p' \
     "$lib/cmake/minknow_auth/minknow_authConfigVersion.cmake")
 [ "$cmake_version" = "$version" ] || fail "ConfigVersion.cmake says $cmake_version, not $version"
-macro() { sed -n "s/^#define MINKNOW_AUTH_VERSION_$1 \\([0-9]*\\)\$/\\1/p" "$prefix/include/minknow_auth.h"; }
+macro() {
+    sed -n "s/^#define MINKNOW_AUTH_VERSION_$1 \\([0-9]*\\)\$/\\1/p" "$prefix/include/minknow_auth.h"
+}
 header="$(macro MAJOR).$(macro MINOR).$(macro PATCH)"
 [ "$header" = "$version" ] || fail "installed minknow_auth.h says $header, not $version"
 # The library's own answer, minknow_auth_version(), is checked by the

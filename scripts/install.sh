@@ -31,7 +31,8 @@ version=$(awk '
     /^\[/ { in_package = ($0 == "[package]") }
     in_package && /^version[ \t]*=/ { gsub(/.*=[ \t]*"|".*/, ""); print; exit }
 ' Cargo.toml)
-[[ "$version" =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] || die "no X.Y.Z version in Cargo.toml: '$version'"
+[[ "$version" =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] ||
+    die "no X.Y.Z version in Cargo.toml: '$version'"
 major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]} patch=${BASH_REMATCH[3]}
 
 macro() { sed -n "s/^#define MINKNOW_AUTH_VERSION_$1 \\([0-9]*\\)\$/\\1/p" include/minknow_auth.h; }

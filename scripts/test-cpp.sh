@@ -22,7 +22,11 @@ jobs=${JOBS:-2}
 work=$(mktemp -d "${TMPDIR:-/tmp}/minknow-test-cpp.XXXXXX")
 cleanup() {
     local status=$?
-    if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "test-cpp: FAILED; files kept in $work" >&2; fi
+    if [ "$status" -eq 0 ]; then
+        rm -rf "$work"
+    else
+        echo "test-cpp: FAILED; files kept in $work" >&2
+    fi
 }
 trap cleanup EXIT
 prefix=$work/prefix
