@@ -429,7 +429,7 @@ def main():
             sim.stop()
         rounds.append(result)
     table = summarise(rounds, clients) if "grpcpp" in clients else []
-    size = so_size(profile)
+    size = so_size(profile) if profile == "release" else None
     goal_rows = goals(table, size if profile == "release" else None) if table else []
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
