@@ -28,7 +28,7 @@ fn stream(channel: &Channel, count: u32, size: u32) -> Vec<Chunk> {
     let mut chunks = Vec::new();
     while let Some(message) = call.recv().expect("recv") {
         // A reader that lags: the task waits for budget, then goes on.
-        if chunks.len() % 2 == 0 && size > 1 << 20 || chunks.len() % 500 == 0 {
+        if (chunks.len() % 2 == 0 && size > (1 << 20)) || chunks.len() % 500 == 0 {
             thread::sleep(Duration::from_millis(5));
         }
         chunks.push(proto::decode(&message));
