@@ -363,9 +363,8 @@ def print_table(table, goal_rows, rounds_done, clients):
             else:
                 cells.append(f"{ratio:.2f}")
         lines.append(f"| {r['label']} | " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append("| goal | measured | met |")
-    lines.append("| --- | ---: | :---: |")
+    if goal_rows:
+        lines += ["", "| goal | measured | met |", "| --- | ---: | :---: |"]
     for g in goal_rows:
         m = f"{g['ratio']:.2f}" if g["ratio"] is not None else "—"
         if g.get("unit"):
