@@ -202,6 +202,31 @@ fn unknown_method_is_unimplemented() {
     assert_eq!(failure.grpc, 12);
 }
 
+/// A streaming method called as unary: one reply is the contract, so two
+/// (or none) are INTERNAL, not the first message passed off as the answer.
+#[test]
+fn unary_call_to_a_streaming_method_is_refused() {
+    let channel = manager();
+    let two = proto::stream_request(2, 10, 0);
+    let failure = expect_failure(
+        channel.unary(proto::SERVER_STREAM, &two, Some(Duration::from_secs(10))),
+        Status::RpcFailed,
+        &["more than one reply", proto::SERVER_STREAM],
+    );
+    assert_eq!(failure.grpc, 13, "gRPC INTERNAL");
+    let none = proto::stream_request(0, 10, 0);
+    let failure = expect_failure(
+        channel.unary(proto::SERVER_STREAM, &none, Some(Duration::from_secs(10))),
+        Status::RpcFailed,
+        &["without a reply"],
+    );
+    assert_eq!(failure.grpc, 13);
+    let one = proto::stream_request(1, 10, 0);
+    let reply = channel.unary(proto::SERVER_STREAM, &one, Some(Duration::from_secs(10)));
+    let chunk: proto::Chunk = proto::decode(&reply.expect("exactly one reply is a unary reply"));
+    assert_eq!(chunk.payload.len(), 10);
+}
+
 #[test]
 fn streaming_deadline_is_exceeded() {
     let call = server_stream(&manager(), 3, 10, 1000, Some(Duration::from_millis(200)));

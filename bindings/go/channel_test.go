@@ -523,9 +523,9 @@ func TestCloseWhileInUse(t *testing.T) {
 }
 
 // A unary call that gets two replies is an error, and the call is
-// cancelled, as grpc-go treats a cardinality violation. (Only the call
-// object path: minknow_unary, taken with context.Background, returns the
-// first reply.)
+// cancelled, as grpc-go treats a cardinality violation. (This is the call
+// object path; minknow_unary, taken with context.Background, refuses a
+// second reply itself, with gRPC INTERNAL.)
 func TestTwoRepliesToUnaryCall(t *testing.T) {
 	_, ch := certChannel(t)
 	err := ch.Invoke(testContext(t), "/minknow_sim.TestService/server_stream",

@@ -84,14 +84,15 @@ pub async fn unary(
     timeout: Option<Duration>,
 ) -> Result<Bytes, tonic::Status> {
     let mut grpc = client(channel);
-    let mut request = tonic::Request::new(body);
+    let mut request = tonic::Request::new(tokio_stream::once(body));
     *request.metadata_mut() = metadata;
     if let Some(t) = timeout {
         request.set_timeout(t);
     }
     let exchange = async {
         grpc.ready().await.map_err(|e| tonic::Status::from_error(e.into()))?;
-        grpc.unary(request, path, RawCodec).await.map(tonic::Response::into_inner)
+        let mut replies = grpc.streaming(request, path, RawCodec).await?.into_inner();
+        only_reply(&mut replies).await
     };
     match timeout {
         None => exchange.await,
@@ -99,6 +100,21 @@ pub async fn unary(
             Err(tonic::Status::deadline_exceeded(format!("no reply within {t:?}")))
         }),
     }
+}
+
+/// The one reply of a unary call. tonic's own unary path drops any further
+/// messages; a second one means the method streams (or the server is
+/// broken), so say so, as gRPC C-core and grpc-go do, with INTERNAL.
+async fn only_reply(replies: &mut tonic::codec::Streaming<Bytes>) -> Result<Bytes, tonic::Status> {
+    let Some(reply) = replies.message().await? else {
+        return Err(tonic::Status::internal("the server ended the call without a reply"));
+    };
+    if replies.message().await?.is_some() {
+        return Err(tonic::Status::internal(
+            "the server sent more than one reply to a unary call (a streaming method?)",
+        ));
+    }
+    Ok(reply)
 }
 
 #[cfg(test)]

@@ -34,7 +34,8 @@ fn timeout(ms: u32) -> Option<Duration> {
 /// when the length is 0; copied), waiting at most `timeout_ms` (0: no
 /// deadline). The channel's token goes with it; a rejected local token is
 /// re-read and the call retried once. On success `*out_reply` owns the
-/// reply bytes. Blocks until the reply, the deadline, or failure.
+/// reply bytes. A server that answers with no message or with more than one
+/// (a streaming method called as unary) gives RPC_FAILED, gRPC INTERNAL. Blocks until the reply, the deadline, or failure.
 /// Errors: NULL_ARGUMENT, INVALID_ARGUMENT (method), MESSAGE_TOO_LARGE,
 /// FORKED_HANDLE, UNAUTHENTICATED, UNAVAILABLE, DEADLINE_EXCEEDED,
 /// CANCELLED, RPC_FAILED (see `minknow_error_grpc_status`).
