@@ -35,6 +35,10 @@ pub enum LocalMatch {
     Previous,
 }
 
+/// How long an old token stays accepted while its replacement is not yet in the file (the
+/// grace period proper starts when it is).
+const UNTIL_PUBLISHED: Duration = Duration::from_secs(3_600);
+
 /// The current token and, after a rotation, the previous one with the time it stops working.
 #[derive(Debug)]
 pub struct TokenRing {
@@ -55,6 +59,14 @@ impl TokenRing {
     pub fn rotate(&mut self, token: String, now: SystemTime, grace: Duration) {
         let old = std::mem::replace(&mut self.current, token);
         self.previous = Some((old, now + grace));
+    }
+
+    /// The previous token stops working at `now + grace` (called once the file holds the
+    /// new token, so the grace period never ends before a client could read the new one).
+    pub fn start_grace(&mut self, now: SystemTime, grace: Duration) {
+        if let Some((_, until)) = &mut self.previous {
+            *until = now + grace;
+        }
     }
 
     pub fn check(&self, presented: &str, now: SystemTime) -> Option<LocalMatch> {
@@ -138,26 +150,29 @@ impl LocalTokens {
     }
 
     /// Issues a new token. The ring changes before the file, so a client that reads the new
-    /// file can use the token at once.
+    /// file can use the token at once; the old token's grace period starts once the file is
+    /// written, so even with no grace a client is never refused a token the file still holds.
     pub fn rotate(&self) -> io::Result<()> {
-        let now = self.clock.now();
-        let token = random::token();
-        self.lock().rotate(token.clone(), now, self.grace);
-        self.write_file(&token, now)
+        let (token, issued) = self.rotate_ring();
+        self.publish(&token, issued)
     }
 
     /// The first half of a rotation: the ring accepts a new token (returned with its issue
-    /// time) before any file says so. [`LocalTokens::publish`] writes the file.
+    /// time) before any file says so, and the old one until [`LocalTokens::publish`] has
+    /// written the file (plus the grace period).
     pub fn rotate_ring(&self) -> (String, SystemTime) {
         let now = self.clock.now();
         let token = random::token();
-        self.lock().rotate(token.clone(), now, self.grace);
+        self.lock().rotate(token.clone(), now, UNTIL_PUBLISHED);
         (token, now)
     }
 
-    /// Writes the file for a token from [`LocalTokens::rotate_ring`], atomically.
+    /// Writes the file for a token from [`LocalTokens::rotate_ring`], atomically, and starts
+    /// the old token's grace period.
     pub fn publish(&self, token: &str, issued: SystemTime) -> io::Result<()> {
-        self.write_file(token, issued)
+        let written = self.write_file(token, issued);
+        self.lock().start_grace(self.clock.now(), self.grace);
+        written
     }
 
     /// Leaves the file holding the first half of its new contents, written in place, as a
@@ -239,6 +254,17 @@ mod tests {
         ring.rotate("three".into(), at(103), Duration::from_secs(2));
         assert_eq!(ring.check("two", at(103)), Some(LocalMatch::Previous));
         assert_eq!(ring.check("one", at(103)), None);
+    }
+
+    #[test]
+    fn grace_starts_when_the_file_is_published() {
+        let mut ring = TokenRing::new("one".into());
+        ring.rotate("two".into(), at(100), UNTIL_PUBLISHED);
+        // Not yet in the file: the old token still works, even with no grace.
+        assert_eq!(ring.check("one", at(100)), Some(LocalMatch::Previous));
+        ring.start_grace(at(101), Duration::ZERO);
+        assert_eq!(ring.check("one", at(101)), None);
+        assert_eq!(ring.check("two", at(101)), Some(LocalMatch::Current));
     }
 
     #[test]
