@@ -851,9 +851,7 @@ mod tests {
 
     #[test]
     fn openssl_v1_certificates() {
-        if !test_certs::have_openssl() {
-            return;
-        }
+        test_certs::require_openssl();
         let chain = V1Chain::new("MinKNOW");
         chain.leaf("server", "localhost");
         let ca = chain.der("ca.crt");

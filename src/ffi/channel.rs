@@ -4,7 +4,7 @@ use std::ffi::{c_char, CString};
 
 use super::boundary::{c_string, handle, optional_text, out, port, run, run_infallible, text};
 use super::error::minknow_error;
-use super::options::{minknow_options, options_ref};
+use super::options::{minknow_options, options_ref, token_text};
 use crate::channel::options::ConnectOptions;
 use crate::channel::{Channel, Probe};
 use crate::error::{Result, Status};
@@ -132,9 +132,7 @@ pub extern "C" fn minknow_connect_with_token(
     run(err, || {
         let mut options = ConnectOptions::default();
         add_ca(&mut options, ca_path)?;
-        let token = text(token, "token")?;
-        crate::credentials::Credentials::developer(token, "argument `token`")?;
-        options.developer_token = Some(token.to_owned());
+        options.developer_token = Some(token_text(token, "token")?);
         connect_into(host, port, &options, out_channel)
     })
 }

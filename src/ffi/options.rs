@@ -272,7 +272,8 @@ fn non_empty<'a>(value: &'a str, name: &str) -> Result<&'a str> {
     Ok(value)
 }
 
-fn token_text(token: *const c_char, name: &str) -> Result<String> {
+/// A required token argument: UTF-8, non-empty, printable ASCII.
+pub(crate) fn token_text(token: *const c_char, name: &str) -> Result<String> {
     let token = text(token, name)?;
     crate::credentials::local_token::check_token_text(token)
         .map_err(|why| Error::new(Status::InvalidArgument, format!("argument `{name}` {why}")))?;

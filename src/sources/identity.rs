@@ -298,9 +298,7 @@ mod tests {
 
     #[test]
     fn minknow_shaped_rsa_identities() {
-        if !test_certs::have_openssl() {
-            return;
-        }
+        test_certs::require_openssl();
         // An X.509 v1 client certificate signed by a lab CA, key PKCS#8.
         let v1 = V1Chain::new("Lab CA");
         v1.leaf("client", "lab-client");
@@ -354,9 +352,7 @@ mod tests {
 
     #[test]
     fn unsupported_key_types() {
-        if !test_certs::have_openssl() {
-            return;
-        }
+        test_certs::require_openssl();
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         test_certs::openssl(

@@ -462,9 +462,7 @@ mod tests {
 
     #[test]
     fn key_formats_and_encryption() {
-        if !test_certs::have_openssl() {
-            return;
-        }
+        test_certs::require_openssl();
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let run = |args: &[&str]| test_certs::openssl(d, args);

@@ -145,9 +145,7 @@ fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
 
 #[test]
 fn v1_server_certificate_over_tls13_and_tls12() {
-    if !test_certs::have_openssl() {
-        return;
-    }
+    test_certs::require_openssl();
     let chain = V1Chain::new("MinKNOW");
     chain.leaf("server", "localhost");
     let ca = chain.der("ca.crt");
@@ -164,9 +162,7 @@ fn v1_server_certificate_over_tls13_and_tls12() {
 
 #[test]
 fn wrong_ca_and_wrong_name_fail_with_our_message() {
-    if !test_certs::have_openssl() {
-        return;
-    }
+    test_certs::require_openssl();
     let chain = V1Chain::new("MinKNOW");
     chain.leaf("server", "localhost");
     let other = V1Chain::new("MinKNOW");
@@ -225,9 +221,7 @@ fn the_client_error_holds_a_verify_error() {
 
 #[test]
 fn v1_client_certificate_reaches_the_server() {
-    if !test_certs::have_openssl() {
-        return;
-    }
+    test_certs::require_openssl();
     let server_chain = V1Chain::new("MinKNOW");
     server_chain.leaf("server", "localhost");
     let lab = V1Chain::new("Lab CA");

@@ -640,9 +640,7 @@ mod tests {
 
     #[test]
     fn v1_chain_from_openssl() {
-        if !test_certs::have_openssl() {
-            return;
-        }
+        test_certs::require_openssl();
         let chain = V1Chain::new("MinKNOW");
         chain.leaf("server", "localhost");
         let ca = chain.der("ca.crt");
@@ -721,9 +719,7 @@ mod tests {
 
     #[test]
     fn handshake_signatures_rsa_v1_leaf() {
-        if !test_certs::have_openssl() {
-            return;
-        }
+        test_certs::require_openssl();
         let chain = V1Chain::new("MinKNOW");
         chain.leaf("server", "localhost");
         let leaf = chain.der("server.crt");
